@@ -1,0 +1,101 @@
+"""Every error the project raises, in one place.
+
+Errors are types that carry what a person needs to fix the input: the file, the
+line, the field or column, what was observed and what was expected. The CLI maps
+them to exit codes (``exit_code``); operators turn them into task failures whose
+message is ``str(error)``, a single line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ParityError(Exception):
+    """Base class. ``exit_code`` is what the ``parity`` CLI exits with."""
+
+    exit_code = 2
+
+    def __str__(self) -> str:
+        # Keep every message on one line: it is printed as the CLI's only output
+        # and becomes an Airflow task's failure reason.
+        return " ".join(super().__str__().split())
+
+
+# --- bad input: exit code 2 ---------------------------------------------------
+
+
+class BadInputError(ParityError):
+    """Input that cannot be processed: a fix is needed before anything is checked."""
+
+    exit_code = 2
+
+
+class ContractError(BadInputError):
+    """A contract file that cannot be loaded: names the file, line and field."""
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+                 field: str | None = None) -> None:
+        self.file, self.line, self.field, self.reason = file, line, field, message
+        where = ""
+        if file:
+            where = f"{file}:{line}: " if line else f"{file}: "
+        at = f"{field}: " if field else ""
+        super().__init__(f"{where}{at}{message}")
+
+
+class DataError(BadInputError):
+    """Data that cannot be read or checked: missing path, unreadable file, empty set."""
+
+    def __init__(self, message: str, *, source: str | None = None, column: str | None = None) -> None:
+        self.source, self.column = source, column
+        super().__init__(f"{source}: {message}" if source else message)
+
+
+class SchemaMismatchError(DataError):
+    """The data's columns or types do not match the contract's schema."""
+
+
+class SnapshotError(BadInputError):
+    """A Delta version that cannot be pinned or read (missing, vacuumed, expired log)."""
+
+
+class EngineError(BadInputError):
+    """An engine (Spark, delta-rs) cannot honour a request, e.g. an unsupported table feature."""
+
+
+class ConfigurationError(BadInputError):
+    """A connection, a parameter or an option that is missing or wrong."""
+
+
+# --- a gate that fails: exit code 1 --------------------------------------------
+
+
+class GateFailure(ParityError):
+    """A check ran and the data (or model) did not pass it. Blocks downstream tasks."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, result: Any = None) -> None:
+        self.result = result
+        super().__init__(message)
+
+
+class ContractViolation(GateFailure):
+    """Data broke its contract."""
+
+
+class DriftDetected(GateFailure):
+    """Current data drifted from the reference beyond the contract's policy."""
+
+
+class FreshnessBreach(GateFailure):
+    """Data is older than the contract's freshness SLO allows."""
+
+
+class PromotionBlocked(GateFailure):
+    """A challenger model failed the promotion policy."""
+
+
+class ReproducibilityMismatch(GateFailure):
+    """A recreated training set does not match its recorded fingerprint."""
