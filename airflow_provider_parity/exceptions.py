@@ -99,3 +99,12 @@ class PromotionBlocked(GateFailure):
 
 class ReproducibilityMismatch(GateFailure):
     """A recreated training set does not match its recorded fingerprint."""
+
+
+class ServiceUnavailable(ParityError):
+    """A service the task depends on (e.g. an MLflow tracking server) did not answer after retries.
+
+    Nothing was changed: callers order their writes so that an outage leaves state as it was.
+    """
+
+    exit_code = 2

@@ -1,0 +1,92 @@
+"""``parity contract lint|diff|gx|dbt``: work on contract files."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+
+def _lint(args: argparse.Namespace) -> int:
+    from airflow_provider_parity.contracts.loader import ContractErrors, load_contract
+
+    failed = False
+    for path in args.files:
+        try:
+            contract = load_contract(path)
+        except ContractErrors as exc:
+            failed = True
+            for err in exc.errors:
+                print(err, file=sys.stderr)
+            continue
+        print(f"{path}: ok ({contract.ref}, {len(contract.columns)} columns)")
+    return 2 if failed else 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from airflow_provider_parity.contracts.diff import diff_contracts
+    from airflow_provider_parity.contracts.loader import load_contract
+
+    result = diff_contracts(load_contract(args.old), load_contract(args.new))
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print(f"{result.old} -> {result.new}: {len(result.changes)} change(s), {len(result.breaking)} breaking")
+        for change in result.changes:
+            print(f"  {change.line()}")
+        if not result.version_ok:
+            print("  the contract has breaking changes without the major version bump its schema_policy asks for")
+    # Breaking changes are fine when versioned as the policy asks; otherwise the diff is a failed gate.
+    return 0 if result.version_ok else 1
+
+
+def _gx(args: argparse.Namespace) -> int:
+    from airflow_provider_parity.contracts.gx import to_expectation_suite
+    from airflow_provider_parity.contracts.loader import load_contract
+
+    suite = to_expectation_suite(load_contract(args.file), args.environment)
+    _emit(suite.to_json_dict(), args.out)
+    return 0
+
+
+def _dbt(args: argparse.Namespace) -> int:
+    from airflow_provider_parity.contracts.dbt import write_dbt
+    from airflow_provider_parity.contracts.loader import load_contract
+
+    contracts = [load_contract(f) for f in args.files]
+    for path in write_dbt(contracts, args.project_dir, adapter=args.adapter):
+        print(path)
+    return 0
+
+
+def _emit(payload: Any, out: str | None) -> None:
+    from airflow_provider_parity.fileio import atomic_write_json
+
+    if out:
+        atomic_write_json(out, payload)
+    else:
+        print(json.dumps(payload, indent=2, default=str))
+
+
+def register(subparsers: Any) -> None:
+    contract = subparsers.add_parser("contract", help="lint, diff and compile data contracts")
+    sub = contract.add_subparsers(dest="contract_command", required=True, metavar="ACTION")
+    lint = sub.add_parser("lint", help="check contract files; every problem with file, line and field")
+    lint.add_argument("files", nargs="+", metavar="FILE")
+    lint.set_defaults(func=_lint)
+    diff = sub.add_parser("diff", help="classify changes between two contract versions (exit 1: unversioned break)")
+    diff.add_argument("old")
+    diff.add_argument("new")
+    diff.add_argument("--json", action="store_true", help="print the diff as JSON")
+    diff.set_defaults(func=_diff)
+    gx = sub.add_parser("gx", help="compile to a Great Expectations ExpectationSuite (JSON)")
+    gx.add_argument("file")
+    gx.add_argument("--environment", choices=["training", "serving"])
+    gx.add_argument("--out", help="write the suite here instead of stdout")
+    gx.set_defaults(func=_gx)
+    dbt = sub.add_parser("dbt", help="write dbt schema.yml (enforced contract + tests) and test macros")
+    dbt.add_argument("files", nargs="+", metavar="FILE")
+    dbt.add_argument("--project-dir", required=True)
+    dbt.add_argument("--adapter", choices=["duckdb", "spark", "postgres"], default="duckdb")
+    dbt.set_defaults(func=_dbt)

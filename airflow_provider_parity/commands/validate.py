@@ -1,0 +1,36 @@
+"""``parity validate``: check a dataset against its contract."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from airflow_provider_parity.contracts.loader import load_contract
+    from airflow_provider_parity.validation.report import write_reports
+    from airflow_provider_parity.validation.sources import load_data
+    from airflow_provider_parity.validation.validate import validate_table
+
+    contract = load_contract(args.contract)
+    data = load_data(args.data, version=args.version)
+    result = validate_table(contract, data.table, source=data.source, version=data.version,
+                            environment=args.environment, engine=args.engine)
+    write_reports(result, json_path=args.json, html_path=args.html)
+    print(result.summary(), file=sys.stdout if result.success else sys.stderr)
+    return 0 if result.success else 1
+
+
+def register(subparsers: Any) -> None:
+    cmd = subparsers.add_parser("validate", help="validate data against a contract (exit 1: violated, 2: bad input)")
+    cmd.add_argument("--contract", required=True, help="contract YAML file")
+    cmd.add_argument("--data", required=True, help="parquet file or folder, or Delta table root")
+    cmd.add_argument("--version", type=int, help="Delta version to validate (default: latest)")
+    cmd.add_argument("--environment", choices=["training", "serving"],
+                     help="expect only this side's columns (default: all)")
+    cmd.add_argument("--engine", choices=["gx", "arrow"], default="gx",
+                     help="gx: Great Expectations suite (default); arrow: the same rules in Arrow compute")
+    cmd.add_argument("--json", metavar="OUT", help="write the full result as JSON")
+    cmd.add_argument("--html", metavar="OUT", help="write an HTML report")
+    cmd.set_defaults(func=_validate)

@@ -1,0 +1,114 @@
+"""Compile a contract to a dbt ``schema.yml``: an enforced model contract plus data tests.
+
+Range, regex, completeness and row-count tests are generic tests shipped with this
+package (``dbt_macros/``), not dbt_utils: ``dbt deps`` downloads packages, which an
+offline worker cannot do. ``parity contract dbt`` writes both.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from airflow_provider_parity.contracts.model import Contract, Environment
+from airflow_provider_parity.contracts.rules import Rule, compile_rules
+
+Adapter = Literal["duckdb", "spark", "postgres"]
+
+DATA_TYPES: dict[str, dict[str, str]] = {
+    "duckdb": {"string": "varchar", "integer": "bigint", "float": "double", "boolean": "boolean",
+               "date": "date", "timestamp": "timestamptz"},
+    "spark": {"string": "string", "integer": "bigint", "float": "double", "boolean": "boolean",
+              "date": "date", "timestamp": "timestamp"},
+    "postgres": {"string": "text", "integer": "bigint", "float": "double precision", "boolean": "boolean",
+                 "date": "date", "timestamp": "timestamptz"},
+}
+
+
+def _test(rule: Rule) -> Any:
+    """A dbt data test for ``rule`` (arguments nested under ``arguments``, as dbt >= 1.10 wants)."""
+    p = rule.params
+    if rule.kind == "not_null" and rule.mostly >= 1.0:
+        return "not_null"
+    if rule.kind in ("not_null", "completeness"):
+        return {"parity_not_null_proportion": {"arguments": {"at_least": rule.mostly}}}
+    if rule.kind == "unique":
+        return "unique"
+    if rule.kind == "in_set":
+        return {"accepted_values": {"arguments": {"values": p["values"]}}}
+    if rule.kind == "between":
+        args = {k: p[k] for k in ("min", "max") if k in p}
+        return {"parity_between": {"arguments": {**args, "mostly": rule.mostly}}}
+    if rule.kind == "regex":
+        return {"parity_regex": {"arguments": {"regex": p["regex"], "mostly": rule.mostly}}}
+    if rule.kind == "freshness":
+        return {"parity_max_age": {"arguments": {"max_age_seconds": _seconds(p["max_age"])}}}
+    raise ValueError(rule.kind)
+
+
+def _seconds(max_age: str) -> int:
+    from airflow_provider_parity.contracts.model import parse_duration
+
+    return int(parse_duration(max_age).total_seconds())
+
+
+def to_dbt_model(contract: Contract, *, model: str | None = None, adapter: Adapter = "duckdb",
+                 environment: Environment | None = "training") -> dict[str, Any]:
+    """The ``models:`` entry for the dbt model that produces this dataset."""
+    types = DATA_TYPES[adapter]
+    by_column: dict[str, list[Any]] = {}
+    table_tests: list[Any] = []
+    for rule in compile_rules(contract, environment):
+        if rule.kind == "compound_unique":
+            table_tests.append({"parity_unique_combination": {"arguments": {"columns": rule.params["columns"]}}})
+        elif rule.kind == "row_count":
+            table_tests.append({"parity_row_count": {"arguments": dict(rule.params)}})
+        else:
+            by_column.setdefault(rule.column or "", []).append(_test(rule))
+    columns = []
+    for col in contract.columns_for(environment):
+        entry: dict[str, Any] = {"name": col.name, "data_type": types[col.type]}
+        if col.description:
+            entry["description"] = col.description
+        if not col.nullable:
+            entry["constraints"] = [{"type": "not_null"}]
+        if by_column.get(col.name):
+            entry["data_tests"] = by_column[col.name]
+        columns.append(entry)
+    out: dict[str, Any] = {
+        "name": model or contract.dataset.name,
+        "description": contract.dataset.description or f"Data contract {contract.ref}",
+        "config": {"contract": {"enforced": True},
+                   "meta": {"parity_contract": contract.ref, "parity_contract_hash": contract.fingerprint}},
+        "columns": columns,
+    }
+    if table_tests:
+        out["data_tests"] = table_tests
+    return out
+
+
+def to_dbt_schema(contracts: list[Contract], **kwargs: Any) -> dict[str, Any]:
+    """A whole ``schema.yml`` document for one or more contracts."""
+    return {"version": 2, "models": [to_dbt_model(c, **kwargs) for c in contracts]}
+
+
+def macro_files() -> dict[str, str]:
+    """The generic tests the compiled schema uses: file name -> SQL."""
+    folder = resources.files("airflow_provider_parity.contracts") / "dbt_macros"
+    return {f.name: f.read_text(encoding="utf-8") for f in folder.iterdir() if f.name.endswith(".sql")}
+
+
+def write_dbt(contracts: list[Contract], project_dir: str | Path, *, schema_path: str = "models/contracts.yml",
+              **kwargs: Any) -> list[Path]:
+    """Write the schema file and the generic test macros into a dbt project (atomically)."""
+    import yaml
+
+    from airflow_provider_parity.fileio import atomic_write_text
+
+    root = Path(project_dir)
+    written = [atomic_write_text(root / schema_path, "# Generated by `parity contract dbt`: edit the contract, not this file.\n"
+                                 + yaml.safe_dump(to_dbt_schema(contracts, **kwargs), sort_keys=False))]
+    for name, sql in macro_files().items():
+        written.append(atomic_write_text(root / "macros" / "parity" / name, sql))
+    return written

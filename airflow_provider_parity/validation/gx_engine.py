@@ -1,0 +1,110 @@
+"""Run a contract's ExpectationSuite with Great Expectations 1.x on an ephemeral context.
+
+Two passes keep the clean case fast: the whole suite runs with ``BOOLEAN_ONLY``
+(GX computes no unexpected-value lists), and only the expectations that failed run
+again with ``SUMMARY`` to say what was observed.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_parity.contracts.gx import to_expectation_suite
+from airflow_provider_parity.contracts.model import Contract, Environment
+from airflow_provider_parity.contracts.rules import Rule, compile_rules
+from airflow_provider_parity.exceptions import DataError
+from airflow_provider_parity.validation.result import RuleResult, describe_unexpected
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+SAMPLE_SIZE = 5
+
+
+def to_pandas(table: pa.Table, contract: Contract) -> pd.DataFrame:
+    """A DataFrame GX can compare: dates and timestamps as UTC-aware datetimes.
+
+    Naive timestamps are read as UTC (documented in the README), so that contract
+    bounds, which are UTC, compare without a timezone error.
+    """
+    import pandas as pd
+
+    df = table.to_pandas(date_as_object=False, split_blocks=True, self_destruct=False)
+    for col in contract.columns:
+        if col.type in ("date", "timestamp") and col.name in df.columns:
+            series = pd.to_datetime(df[col.name])
+            df[col.name] = series.dt.tz_localize("UTC") if series.dt.tz is None else series.dt.tz_convert("UTC")
+    return df
+
+
+def _context() -> Any:
+    # GX reports usage to its own servers unless told not to; this project never sends traffic out.
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    config = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults(), analytics_enabled=False,
+                               progress_bars=ProgressBarsConfig(globally=False))
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
+def _observed(rule: Rule, result: dict[str, Any]) -> tuple[str, int | None, float | None, list[Any]]:
+    if rule.kind in ("row_count", "freshness"):
+        return f"{'row count' if rule.kind == 'row_count' else 'newest'} {result.get('observed_value')}", None, None, []
+    count = result.get("unexpected_count")
+    pct = result.get("unexpected_percent_total", result.get("unexpected_percent"))
+    fraction = None if pct is None else float(pct) / 100.0
+    sample = [v if isinstance(v, (int, float, str, bool)) or v is None else str(v)
+              for v in (result.get("partial_unexpected_list") or [])[:SAMPLE_SIZE]]
+    return describe_unexpected(rule.kind, count, fraction, sample), count, fraction, sample
+
+
+def run_suite(contract: Contract, table: pa.Table, *, environment: Environment | None = None,
+              now: datetime | None = None) -> list[RuleResult]:
+    """Validate ``table`` with Great Expectations and return one result per contract rule.
+
+    Raises:
+        DataError: an expectation could not be evaluated on this data.
+    """
+    import great_expectations as gx
+
+    context = _context()
+    asset = context.data_sources.add_pandas("parity").add_dataframe_asset(contract.dataset.name)
+    batch = asset.add_batch_definition_whole_dataframe("batch").get_batch(
+        batch_parameters={"dataframe": to_pandas(table, contract)})
+    suite = to_expectation_suite(contract, environment, now=now)
+    rules = {rule.id: rule for rule in compile_rules(contract, environment)}
+
+    quick = batch.validate(suite, result_format="BOOLEAN_ONLY")
+    for res in quick.results:
+        if res.exception_info and res.exception_info.get("raised_exception"):
+            rule_id = res.expectation_config.meta.get("parity_rule")
+            message = str(res.exception_info.get("exception_message")).splitlines()[0]
+            raise DataError(f"rule {rule_id} could not be evaluated: {message}")
+    failed = [r.expectation_config for r in quick.results if not r.success]
+    details: dict[str, dict[str, Any]] = {}
+    if failed:
+        detail_suite = gx.ExpectationSuite(name=f"{suite.name}.failures")
+        for config in failed:
+            detail_suite.add_expectation(config.to_domain_obj())
+        detailed = batch.validate(detail_suite, result_format={"result_format": "SUMMARY",
+                                                               "partial_unexpected_count": SAMPLE_SIZE})
+        details = {r.expectation_config.meta["parity_rule"]: dict(r.result) for r in detailed.results}
+
+    outcome = {r.expectation_config.meta["parity_rule"]: bool(r.success) for r in quick.results}
+    results = []
+    for rule_id, rule in rules.items():
+        success = outcome[rule_id]
+        observed, count, fraction, sample = ("as expected", 0, 0.0, []) if success else _observed(
+            rule, details.get(rule_id, {}))
+        results.append(RuleResult(rule=rule_id, kind=rule.kind, column=rule.column, success=success,
+                                  expected=rule.expected, observed=observed, unexpected_count=count,
+                                  unexpected_fraction=fraction, sample=sample))
+    return results
