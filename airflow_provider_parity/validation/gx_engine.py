@@ -15,7 +15,11 @@ from airflow_provider_parity.contracts.gx import to_expectation_suite
 from airflow_provider_parity.contracts.model import Contract, Environment
 from airflow_provider_parity.contracts.rules import Rule, compile_rules
 from airflow_provider_parity.exceptions import DataError
-from airflow_provider_parity.validation.result import RuleResult, describe_unexpected
+from airflow_provider_parity.validation.result import (
+    RuleResult,
+    describe_unexpected,
+    json_safe,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -61,8 +65,9 @@ def _observed(rule: Rule, result: dict[str, Any]) -> tuple[str, int | None, floa
     count = result.get("unexpected_count")
     pct = result.get("unexpected_percent_total", result.get("unexpected_percent"))
     fraction = None if pct is None else float(pct) / 100.0
-    sample = [v if isinstance(v, (int, float, str, bool)) or v is None else str(v)
-              for v in (result.get("partial_unexpected_list") or [])[:SAMPLE_SIZE]]
+    # A null is its own sample for null rules; samples only show offending values.
+    offending = [] if rule.kind in ("not_null", "completeness") else result.get("partial_unexpected_list") or []
+    sample = [json_safe(v) for v in offending[:SAMPLE_SIZE]]
     return describe_unexpected(rule.kind, count, fraction, sample), count, fraction, sample
 
 

@@ -16,10 +16,19 @@ import time
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_parity.contracts.model import Contract, Environment, parse_duration
+from airflow_provider_parity.contracts.model import (
+    Contract,
+    Environment,
+    parse_duration,
+)
 from airflow_provider_parity.contracts.rules import Rule, compile_rules
 from airflow_provider_parity.validation.preflight import schema_results
-from airflow_provider_parity.validation.result import RuleResult, ValidationResult, describe_unexpected
+from airflow_provider_parity.validation.result import (
+    RuleResult,
+    ValidationResult,
+    describe_unexpected,
+    json_safe,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -118,7 +127,7 @@ def _evaluate(rule: Rule, table: pa.Table, now: datetime) -> RuleResult:
         fraction = count / non_null if non_null else 0.0
         if count:
             sample = pc.filter(arr, mask).slice(0, SAMPLE_SIZE).to_pylist()
-            sample = [v if isinstance(v, (int, float, str, bool)) else str(v) for v in sample]
+            sample = [json_safe(v) for v in sample]
     return RuleResult(**base, success=(1.0 - fraction) >= rule.mostly,
                       observed=describe_unexpected(rule.kind, count, fraction, sample),
                       unexpected_count=count, unexpected_fraction=fraction, sample=sample)

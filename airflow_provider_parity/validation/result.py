@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -11,6 +12,15 @@ Status = Literal["passed", "failed", "warned"]
 
 _UNEXPECTED_NOUN = {"not_null": "nulls", "completeness": "nulls", "unique": "duplicated values",
                     "compound_unique": "rows with a repeated key"}
+
+
+def json_safe(value: Any) -> Any:
+    """A sample value as JSON can hold it: NaN, inf and non-primitive values become text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if value is None or isinstance(value, (int, float, str, bool)):
+        return value
+    return str(value)
 
 
 def describe_unexpected(kind: str, count: int | None, fraction: float | None, sample: list[Any]) -> str:

@@ -1,0 +1,196 @@
+"""DataContractGateOperator: block everything downstream when data breaks its contract."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from airflow.sdk import BaseOperatorLink
+
+from airflow_provider_parity.compat import (
+    AirflowFailException,
+    BaseOperator,
+    parity_option,
+)
+
+if TYPE_CHECKING:
+    from airflow.providers.openlineage.extractors import OperatorLineage
+    from airflow.sdk import Context
+    from airflow.sdk.types import TaskInstanceKey
+
+    from airflow_provider_parity.validation.result import ValidationResult
+
+XCOM_RESULT = "validation_result"
+XCOM_REPORT_HTML = "report_html"
+XCOM_REPORT_JSON = "report_json"
+
+
+def report_dir(context: Context, base: str | None) -> Path:
+    """``<base>/<dag_id>/<run_id>``: one folder per DAG run, so reports of two runs never mix."""
+    root = base or parity_option("report_dir", "") or os.path.join(
+        os.environ.get("AIRFLOW_HOME", os.path.expanduser("~/airflow")), "parity", "reports")
+    run_id = str(context["run_id"]).replace(":", "_").replace("/", "_")
+    return Path(root) / context["dag"].dag_id / run_id
+
+
+class ValidationReportLink(BaseOperatorLink):
+    """Opens the HTML validation report the task wrote."""
+
+    name = "Validation report"
+
+    def get_link(self, operator: Any, *, ti_key: TaskInstanceKey) -> str:
+        from airflow.sdk.execution_time.xcom import XCom
+
+        path = XCom.get_value(ti_key=ti_key, key=XCOM_REPORT_HTML)
+        return f"file://{path}" if path else ""
+
+
+class DataContractGateOperator(BaseOperator):
+    """Validate a dataset against its data contract; fail the task on a violation.
+
+    The contract compiles to a Great Expectations 1.x suite run on an ephemeral context
+    (or, with ``engine="arrow"``, the same rules in Arrow compute). A violation fails the
+    task, without retries, so downstream training and promotion never run; the message
+    names each failed rule, its column, and observed versus expected.
+
+    Pushes to XCom: ``validation_result`` (the full result as JSON data), ``report_json``
+    and ``report_html`` (paths). Returns the result as well.
+
+    Args:
+        contract_path: the contract YAML file (templated).
+        data: a parquet file or folder, a Delta table root or URI (templated), or a callable
+            returning a pandas DataFrame or pyarrow Table. Exactly one of ``data`` and ``sql``.
+        version: the Delta version to validate (templated; None: latest). Pin it with the
+            snapshot operator's XCom, e.g. ``"{{ ti.xcom_pull('pin')['version'] }}"``.
+        sql: a query run through ``conn_id`` (a common-sql connection) (templated).
+        conn_id: the connection for ``sql``.
+        storage_options: object-store options for Delta URIs (prefer a ``delta`` connection).
+        environment: ``"training"`` or ``"serving"``: expect only that side's columns.
+        engine: ``"gx"`` (default) or ``"arrow"``.
+        warn_only: report a violation as a warning and let downstream tasks run.
+        report_dir: base folder for reports (default: the ``[parity] report_dir`` option).
+    """
+
+    template_fields: Sequence[str] = ("contract_path", "data", "version", "sql", "report_dir")
+    template_fields_renderers = {"sql": "sql"}
+    ui_color = "#e8f4ea"
+    operator_extra_links = (ValidationReportLink(),)
+
+    def __init__(
+        self,
+        *,
+        contract_path: str,
+        data: str | Callable[[], Any] | None = None,
+        version: int | str | None = None,
+        sql: str | None = None,
+        conn_id: str | None = None,
+        storage_options: dict[str, str] | None = None,
+        environment: Literal["training", "serving"] | None = None,
+        engine: Literal["gx", "arrow"] = "gx",
+        warn_only: bool = False,
+        report_dir: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if (data is None) == (sql is None):
+            raise ValueError("DataContractGateOperator needs exactly one of data= and sql=")
+        if sql is not None and not conn_id:
+            raise ValueError("DataContractGateOperator: sql= needs conn_id=")
+        self.contract_path = contract_path
+        self.data = data
+        self.version = version
+        self.sql = sql
+        self.conn_id = conn_id
+        self.storage_options = storage_options
+        self.environment = environment
+        self.engine = engine
+        self.warn_only = warn_only
+        self.report_dir = report_dir
+        self._result: ValidationResult | None = None
+        self._source: str | None = None
+        self._schema: list[tuple[str, str]] | None = None
+
+    def _version(self) -> int | None:
+        if self.version in (None, "", "None"):
+            return None
+        try:
+            return int(self.version)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise AirflowFailException(f"version must be an integer Delta version, got {self.version!r}") from None
+
+    def _load(self) -> Any:
+        from airflow_provider_parity.validation.sources import LoadedData, load_data
+
+        if self.sql is not None:
+            from airflow_provider_parity.compat import BaseHook
+
+            hook = BaseHook.get_connection(self.conn_id).get_hook()  # type: ignore[arg-type]
+            frame = hook.get_df(self.sql, df_type="pandas")
+            loaded = load_data(frame)
+            return LoadedData(loaded.table, f"{self.conn_id}:{self.sql}", None, "sql")
+        return load_data(self.data, version=self._version(), storage_options=self.storage_options)
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_parity.contracts.loader import load_contract
+        from airflow_provider_parity.exceptions import ParityError
+        from airflow_provider_parity.validation.report import write_reports
+        from airflow_provider_parity.validation.validate import validate_table
+
+        try:
+            contract = load_contract(self.contract_path)
+            loaded = self._load()
+            self._source = loaded.source
+            self._schema = [(f.name, str(f.type)) for f in loaded.table.schema]
+            result = validate_table(contract, loaded.table, source=loaded.source, version=loaded.version,
+                                    environment=self.environment, engine=self.engine,
+                                    now=context.get("data_interval_end") or None, warn_only=self.warn_only)
+        except ParityError as exc:
+            # Bad input will not fix itself on retry: fail now, with the one-line reason.
+            raise AirflowFailException(str(exc)) from exc
+        folder = report_dir(context, self.report_dir)
+        write_reports(result, json_path=folder / f"{self.task_id}.json", html_path=folder / f"{self.task_id}.html")
+        self._result = result
+        payload = result.to_dict()
+        ti = context["ti"]
+        ti.xcom_push(key=XCOM_RESULT, value=payload)
+        ti.xcom_push(key=XCOM_REPORT_JSON, value=result.report_json)
+        ti.xcom_push(key=XCOM_REPORT_HTML, value=result.report_html)
+        if result.success:
+            self.log.info("%s", result.summary())
+        elif self.warn_only:
+            self.log.warning("warn-only: %s", result.summary())
+        else:
+            self.log.error("%s", result.summary())
+            for rule in result.failures:
+                self.log.error("failed rule %s", rule.message())
+            raise AirflowFailException(result.summary())
+        return payload
+
+    # --- OpenLineage ---------------------------------------------------------------
+
+    def _lineage(self, error: BaseException | None = None) -> OperatorLineage:
+        from airflow_provider_parity import lineage
+
+        source = self._source or (self.data if isinstance(self.data, str) else None)
+        if source is None:
+            return lineage.operator_lineage(run_facets=lineage.error_facets(error))
+        result = self._result
+        quality = {}
+        if result is not None:
+            quality = lineage.quality_input_facets(result.lineage_assertions(), row_count=result.row_count,
+                                                   column_metrics=result.column_metrics)
+        dataset = lineage.input_dataset(source, version=None if result is None else result.version,
+                                        schema=self._schema, input_facets=quality)
+        return lineage.operator_lineage(inputs=[dataset], run_facets=lineage.error_facets(error))
+
+    def get_openlineage_facets_on_start(self) -> OperatorLineage:
+        return self._lineage()
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
+        return self._lineage()
+
+    def get_openlineage_facets_on_failure(self, task_instance: Any) -> OperatorLineage:
+        error = AirflowFailException(self._result.summary()) if self._result and not self._result.success else None
+        return self._lineage(error)
