@@ -9,7 +9,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_parity.contracts.model import Contract, Environment, parse_duration
+from airflow_provider_parity.contracts.model import (
+    Contract,
+    Environment,
+    parse_duration,
+)
 from airflow_provider_parity.contracts.rules import Rule, compile_rules
 
 if TYPE_CHECKING:
@@ -78,12 +82,15 @@ def to_expectation_suite(contract: Contract, environment: Environment | None = N
     import great_expectations.expectations as gxe
 
     temporal = {c.name for c in contract.columns if c.type in ("date", "timestamp")}
-    suite = gx.ExpectationSuite(
+    expectations: list[Expectation] = [
+        gxe.ExpectColumnToExist(column=col.name, meta={"parity_rule": f"exists({col.name})"})
+        for col in contract.columns_for(environment)
+    ]
+    expectations += [expectation_for(rule, now=now, temporal=rule.column in temporal)
+                     for rule in compile_rules(contract, environment)]
+    # Built in one go: add_expectation() would need an active data context.
+    return gx.ExpectationSuite(
         name=f"{contract.dataset.name}.{environment or 'all'}",
+        expectations=expectations,
         meta={"parity_contract": contract.ref, "parity_contract_hash": contract.fingerprint},
     )
-    for col in contract.columns_for(environment):
-        suite.add_expectation(gxe.ExpectColumnToExist(column=col.name, meta={"parity_rule": f"exists({col.name})"}))
-    for rule in compile_rules(contract, environment):
-        suite.add_expectation(expectation_for(rule, now=now, temporal=rule.column in temporal))
-    return suite

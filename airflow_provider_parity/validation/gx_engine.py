@@ -96,9 +96,8 @@ def run_suite(contract: Contract, table: pa.Table, *, environment: Environment |
     failed = [r.expectation_config for r in quick.results if not r.success]
     details: dict[str, dict[str, Any]] = {}
     if failed:
-        detail_suite = gx.ExpectationSuite(name=f"{suite.name}.failures")
-        for config in failed:
-            detail_suite.add_expectation(config.to_domain_obj())
+        detail_suite = gx.ExpectationSuite(name=f"{suite.name}.failures",
+                                           expectations=[config.to_domain_obj() for config in failed])
         detailed = batch.validate(detail_suite, result_format={"result_format": "SUMMARY",
                                                                "partial_unexpected_count": SAMPLE_SIZE})
         details = {r.expectation_config.meta["parity_rule"]: dict(r.result) for r in detailed.results}
