@@ -9,7 +9,7 @@ from __future__ import annotations
 try:  # Airflow >= 3.2 exposes the config parser on the Task SDK
     from airflow.sdk import conf
 except ImportError:  # Airflow 3.1
-    from airflow.configuration import conf  # type: ignore[no-redef]
+    from airflow.configuration import conf  # type: ignore[no-redef,assignment]
 
 from airflow.sdk import BaseHook, BaseOperator, BaseSensorOperator, Context
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ def output_dataset(uri: str, *, version: str | int | None = None, schema: Schema
 
 def operator_lineage(inputs: Iterable[Any] = (), outputs: Iterable[Any] = (),
                      run_facets: Mapping[str, Any] | None = None,
-                     job_facets: Mapping[str, Any] | None = None) -> OperatorLineage:
+                     job_facets: Mapping[str, Any] | None = None) -> OperatorLineage[Any, Any]:
     from airflow.providers.openlineage.extractors import OperatorLineage
 
     return OperatorLineage(inputs=list(inputs), outputs=list(outputs),
@@ -112,7 +112,7 @@ def quality_input_facets(assertions: Iterable[Mapping[str, Any]], *, row_count: 
     return {
         "dataQualityAssertions": dqa.DataQualityAssertionsDatasetFacet(assertions=[
             dqa.Assertion(assertion=str(a["assertion"]), success=bool(a["success"]),
-                          **{k: str(a[k]) for k in _ASSERTION_TEXT if a.get(k) is not None})
+                          **cast(dict[str, Any], {k: str(a[k]) for k in _ASSERTION_TEXT if a.get(k) is not None}))
             for a in assertions
         ]),
         "dataQualityMetrics": dqm.DataQualityMetricsInputDatasetFacet(

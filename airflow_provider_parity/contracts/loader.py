@@ -144,29 +144,20 @@ def _column_problems(index: int, col: Column) -> Iterator[tuple[PathKey, str]]:
         yield (*base, "allowed_values"), "allowed_values is empty: no value could pass"
 
 
-def semantic_problems(contract: Contract) -> Iterator[tuple[PathKey, str]]:
-    """What pydantic cannot see: cross-field rules. Yields (path, message)."""
-    seen: dict[str, int] = {}
-    for i, col in enumerate(contract.columns):
-        if col.name in seen:
-            yield ("columns", i, "name"), f"duplicate column '{col.name}' (first declared as columns[{seen[col.name]}])"
-        seen.setdefault(col.name, i)
-        yield from _column_problems(i, col)
-    known = set(seen)
+def _unknown(path: PathKey, names: list[str], known: set[str]) -> Iterator[tuple[PathKey, str]]:
+    for j, name in enumerate(names):
+        if name not in known:
+            yield (*path, j), f"column '{name}' is not declared in columns"
 
-    def unknown(path: PathKey, names: list[str]) -> Iterator[tuple[PathKey, str]]:
-        for j, name in enumerate(names):
-            if name not in known:
-                yield (*path, j), f"column '{name}' is not declared in columns"
 
-    yield from unknown(("primary_key",), contract.primary_key)
+def _table_problems(contract: Contract, known: set[str]) -> Iterator[tuple[PathKey, str]]:
+    yield from _unknown(("primary_key",), contract.primary_key, known)
     for j, name in enumerate(contract.primary_key):
         if name in known and contract.column(name).nullable:
             yield ("primary_key", j), f"primary key column '{name}' must be nullable: false"
-    if contract.row_count and None not in (contract.row_count.min, contract.row_count.max):
-        if contract.row_count.min > contract.row_count.max:  # type: ignore[operator]
-            yield ("row_count", "min"), (f"impossible bounds: min {contract.row_count.min} "
-                                         f"is greater than max {contract.row_count.max}")
+    rows = contract.row_count
+    if rows and rows.min is not None and rows.max is not None and rows.min > rows.max:
+        yield ("row_count", "min"), f"impossible bounds: min {rows.min} is greater than max {rows.max}"
     for name, ratio in contract.completeness.items():
         if name not in known:
             yield ("completeness", name), f"column '{name}' is not declared in columns"
@@ -178,18 +169,33 @@ def semantic_problems(contract: Contract) -> Iterator[tuple[PathKey, str]]:
             yield ("freshness", "column"), f"column '{fresh.column}' is not declared in columns"
         elif contract.column(fresh.column).type not in ("date", "timestamp"):
             yield ("freshness", "column"), f"column '{fresh.column}' must be a date or timestamp"
+
+
+def _side_problems(contract: Contract, known: set[str]) -> Iterator[tuple[PathKey, str]]:
     env = contract.environments
-    yield from unknown(("environments", "training_only"), env.training_only)
-    yield from unknown(("environments", "serving_only"), env.serving_only)
-    for name in set(env.training_only) & set(env.serving_only):
+    yield from _unknown(("environments", "training_only"), env.training_only, known)
+    yield from _unknown(("environments", "serving_only"), env.serving_only, known)
+    for name in sorted(set(env.training_only) & set(env.serving_only)):
         yield ("environments",), f"column '{name}' cannot be both training_only and serving_only"
     for name in contract.drift.features:
         if name not in known:
             yield ("drift", "features", name), f"column '{name}' is not declared in columns"
-    yield from unknown(("drift", "exclude"), contract.drift.exclude)
+    yield from _unknown(("drift", "exclude"), contract.drift.exclude, known)
     change = contract.drift.row_count_change
     if change and change[0] > change[1]:
         yield ("drift", "row_count_change"), f"impossible bounds: {change[0]} is greater than {change[1]}"
+
+
+def semantic_problems(contract: Contract) -> Iterator[tuple[PathKey, str]]:
+    """What pydantic cannot see: cross-field rules. Yields (path, message)."""
+    seen: dict[str, int] = {}
+    for i, col in enumerate(contract.columns):
+        if col.name in seen:
+            yield ("columns", i, "name"), f"duplicate column '{col.name}' (first declared as columns[{seen[col.name]}])"
+        seen.setdefault(col.name, i)
+        yield from _column_problems(i, col)
+    yield from _table_problems(contract, set(seen))
+    yield from _side_problems(contract, set(seen))
 
 
 def contract_from_text(text: str, file: str = "<contract>") -> Contract:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
-from airflow_provider_parity.contracts.model import Contract, Environment
+from airflow_provider_parity.contracts.model import Column, Contract, Environment
 
 RuleKind = Literal[
     "not_null", "unique", "between", "in_set", "regex", "compound_unique", "row_count", "completeness", "freshness"
@@ -59,6 +59,25 @@ def _bound(value: Any) -> Any:
     return value.isoformat() if isinstance(value, (date, datetime)) else value
 
 
+def _column_rules(contract: Contract, col: Column) -> list[Rule]:
+    tol = contract.tolerances_for(col)
+    mostly_valid = 1.0 - tol.max_invalid_fraction
+    cons = col.constraints
+    rules = []
+    if not col.nullable:
+        rules.append(Rule("not_null", col.name, mostly=1.0 - tol.max_null_fraction))
+    if cons.unique:
+        rules.append(Rule("unique", col.name))
+    if cons.min is not None or cons.max is not None:
+        bounds = {k: _bound(v) for k, v in (("min", cons.min), ("max", cons.max)) if v is not None}
+        rules.append(Rule("between", col.name, bounds, mostly=mostly_valid))
+    if cons.allowed_values is not None:
+        rules.append(Rule("in_set", col.name, {"values": list(cons.allowed_values)}, mostly=mostly_valid))
+    if cons.regex is not None:
+        rules.append(Rule("regex", col.name, {"regex": cons.regex}, mostly=mostly_valid))
+    return rules
+
+
 def compile_rules(contract: Contract, environment: Environment | None = None) -> list[Rule]:
     """Every rule of ``contract`` for data seen in ``environment``.
 
@@ -73,22 +92,7 @@ def compile_rules(contract: Contract, environment: Environment | None = None) ->
     Returns:
         Rules in a stable order: per column, then table-level rules.
     """
-    rules: list[Rule] = []
-    for col in contract.columns_for(environment):
-        tol = contract.tolerances_for(col)
-        mostly_valid = 1.0 - tol.max_invalid_fraction
-        if not col.nullable:
-            rules.append(Rule("not_null", col.name, mostly=1.0 - tol.max_null_fraction))
-        cons = col.constraints
-        if cons.unique:
-            rules.append(Rule("unique", col.name))
-        if cons.min is not None or cons.max is not None:
-            bounds = {k: _bound(v) for k, v in (("min", cons.min), ("max", cons.max)) if v is not None}
-            rules.append(Rule("between", col.name, bounds, mostly=mostly_valid))
-        if cons.allowed_values is not None:
-            rules.append(Rule("in_set", col.name, {"values": list(cons.allowed_values)}, mostly=mostly_valid))
-        if cons.regex is not None:
-            rules.append(Rule("regex", col.name, {"regex": cons.regex}, mostly=mostly_valid))
+    rules = [rule for col in contract.columns_for(environment) for rule in _column_rules(contract, col)]
     present = {c.name for c in contract.columns_for(environment)}
     for name, ratio in contract.completeness.items():
         if name in present:

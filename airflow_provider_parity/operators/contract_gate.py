@@ -126,7 +126,7 @@ class DataContractGateOperator(BaseOperator):
         if self.sql is not None:
             from airflow_provider_parity.compat import BaseHook
 
-            hook = BaseHook.get_connection(self.conn_id).get_hook()  # type: ignore[arg-type]
+            hook = BaseHook.get_connection(self.conn_id).get_hook()  # type: ignore[arg-type,no-untyped-call]
             frame = hook.get_df(self.sql, df_type="pandas")
             loaded = load_data(frame)
             return LoadedData(loaded.table, f"{self.conn_id}:{self.sql}", None, "sql")
@@ -170,7 +170,7 @@ class DataContractGateOperator(BaseOperator):
 
     # --- OpenLineage ---------------------------------------------------------------
 
-    def _lineage(self, error: BaseException | None = None) -> OperatorLineage:
+    def _lineage(self, error: BaseException | None = None) -> OperatorLineage[Any, Any]:
         from airflow_provider_parity import lineage
 
         source = self._source or (self.data if isinstance(self.data, str) else None)
@@ -185,12 +185,12 @@ class DataContractGateOperator(BaseOperator):
                                         schema=self._schema, input_facets=quality)
         return lineage.operator_lineage(inputs=[dataset], run_facets=lineage.error_facets(error))
 
-    def get_openlineage_facets_on_start(self) -> OperatorLineage:
+    def get_openlineage_facets_on_start(self) -> OperatorLineage[Any, Any]:
         return self._lineage()
 
-    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage[Any, Any]:
         return self._lineage()
 
-    def get_openlineage_facets_on_failure(self, task_instance: Any) -> OperatorLineage:
+    def get_openlineage_facets_on_failure(self, task_instance: Any) -> OperatorLineage[Any, Any]:
         error = AirflowFailException(self._result.summary()) if self._result and not self._result.success else None
         return self._lineage(error)

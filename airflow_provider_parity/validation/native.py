@@ -90,7 +90,7 @@ def _evaluate(rule: Rule, table: pa.Table, now: datetime) -> RuleResult:
     count: int = 0
     fraction = 0.0
     sample: list[Any] = []
-    base = {"rule": rule.id, "kind": rule.kind, "column": rule.column, "expected": rule.expected}
+    base: dict[str, Any] = {"rule": rule.id, "kind": rule.kind, "column": rule.column, "expected": rule.expected}
     if rule.kind == "row_count":
         lo, hi = rule.params.get("min", 0), rule.params.get("max", float("inf"))
         return RuleResult(**base, success=lo <= n <= hi, observed=f"row count {n}")
@@ -99,7 +99,8 @@ def _evaluate(rule: Rule, table: pa.Table, now: datetime) -> RuleResult:
         fraction = count / n if n else 0.0
         return RuleResult(**base, success=count == 0, observed=describe_unexpected(rule.kind, count, fraction, []),
                           unexpected_count=count, unexpected_fraction=fraction)
-    arr = table.column(rule.column)
+    column = str(rule.column)
+    arr = table.column(column)
     non_null = n - arr.null_count
     if rule.kind == "freshness":
         newest = pc.max(arr).as_py()
@@ -117,7 +118,7 @@ def _evaluate(rule: Rule, table: pa.Table, now: datetime) -> RuleResult:
                           observed=describe_unexpected(rule.kind, count, fraction, []),
                           unexpected_count=count, unexpected_fraction=fraction)
     if rule.kind == "unique":
-        count = _duplicates(table.filter(pc.is_valid(arr)), [rule.column]) if non_null else 0
+        count = _duplicates(table.filter(pc.is_valid(arr)), [column]) if non_null else 0
         fraction = count / non_null if non_null else 0.0
         return RuleResult(**base, success=count == 0, observed=describe_unexpected(rule.kind, count, fraction, []),
                           unexpected_count=count, unexpected_fraction=fraction)

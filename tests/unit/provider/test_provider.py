@@ -73,7 +73,8 @@ ours = [str(w.message) for w in caught if "parity" in str(w.message).lower()]
 print(json.dumps({"found": "airflow-provider-parity" in providers,
                   "version": providers["airflow-provider-parity"].version if "airflow-provider-parity" in providers else None,
                   "warnings": ours + [r for r in records if "parity" in r.lower()],
-                  "conn_types": sorted(k for k, v in hooks.items() if v and "airflow_provider_parity" in (v.hook_class_name or "")),
+                  "conn_types": sorted(k for k, v in hooks.items()
+                                       if v and "airflow_provider_parity" in (v.hook_class_name or "")),
                   "ui": sorted(k for k in ui)}))
 """
     outcome = json.loads(_python(code))

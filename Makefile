@@ -1,0 +1,31 @@
+# The two commands the README opens with: `make demo` and `make test`.
+# Each sets everything up first (scripts/setup.sh), so both work on a fresh machine.
+UV_RUN := python3 -m uv run --frozen --all-extras --no-sync
+PACKAGE := airflow_provider_parity
+
+.PHONY: setup demo test test-unit test-integration lint typecheck bench
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	$(UV_RUN) python scripts/demo.py
+
+# Everything CI runs: lint, types, then every test (unit and integration).
+test: setup lint typecheck
+	$(UV_RUN) pytest tests -q
+
+test-unit: setup
+	$(UV_RUN) pytest tests -q -m "not integration"
+
+test-integration: setup
+	$(UV_RUN) pytest tests -q -m integration
+
+lint: setup
+	$(UV_RUN) ruff check $(PACKAGE) tests benchmarks scripts
+
+typecheck: setup
+	$(UV_RUN) mypy
+
+bench: setup
+	$(UV_RUN) python benchmarks/bench_validate.py

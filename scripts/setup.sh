@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs everything the project needs on a fresh machine: uv (from PyPI), then the
+# locked environment with every extra. Safe to run again: it only syncs what changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+UV_VERSION=0.13.8
+# `python3 -m uv` works whether or not pip's script folder is on PATH.
+if [ "$(python3 -m uv --version 2>/dev/null | cut -d' ' -f2)" != "$UV_VERSION" ]; then
+  echo "==> installing uv $UV_VERSION from PyPI"
+  python3 -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
+fi
+if ! command -v java >/dev/null 2>&1; then
+  echo "==> installing a Java runtime for Spark (Debian openjdk-17-jre-headless)"
+  (apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless) >/dev/null
+fi
+echo "==> syncing the locked environment (uv.lock, all extras)"
+python3 -m uv sync --frozen --all-extras --quiet
