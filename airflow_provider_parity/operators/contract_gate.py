@@ -138,6 +138,9 @@ class DataContractGateOperator(BaseOperator):
         from airflow_provider_parity.validation.report import write_reports
         from airflow_provider_parity.validation.validate import validate_table
 
+        ti = context["ti"]
+        # The report link reads this key whatever happens; bad input writes no report.
+        ti.xcom_push(key=XCOM_REPORT_HTML, value=None)
         try:
             contract = load_contract(self.contract_path)
             loaded = self._load()
@@ -153,7 +156,6 @@ class DataContractGateOperator(BaseOperator):
         write_reports(result, json_path=folder / f"{self.task_id}.json", html_path=folder / f"{self.task_id}.html")
         self._result = result
         payload = result.to_dict()
-        ti = context["ti"]
         ti.xcom_push(key=XCOM_RESULT, value=payload)
         ti.xcom_push(key=XCOM_REPORT_JSON, value=result.report_json)
         ti.xcom_push(key=XCOM_REPORT_HTML, value=result.report_html)
