@@ -60,6 +60,40 @@ def _dbt(args: argparse.Namespace) -> int:
     return 0
 
 
+def _odcs_export(args: argparse.Namespace) -> int:
+    from airflow_provider_parity.contracts.loader import load_contract
+    from airflow_provider_parity.contracts.odcs import to_odcs
+
+    _emit_yaml(to_odcs(load_contract(args.file)), args.out)
+    return 0
+
+
+def _odcs_import(args: argparse.Namespace) -> int:
+    from airflow_provider_parity.contracts.loader import parse_yaml
+    from airflow_provider_parity.contracts.odcs import from_odcs
+    from airflow_provider_parity.exceptions import ContractError
+
+    try:
+        text = open(args.file, encoding="utf-8").read()
+    except OSError as exc:
+        raise ContractError(f"cannot read ODCS document: {exc.strerror}", file=args.file) from None
+    document, _ = parse_yaml(text, args.file)
+    _emit_yaml(from_odcs(document).canonical_dict(), args.out)
+    return 0
+
+
+def _emit_yaml(payload: Any, out: str | None) -> None:
+    import yaml
+
+    from airflow_provider_parity.fileio import atomic_write_text
+
+    text = yaml.safe_dump(payload, sort_keys=False, allow_unicode=True)
+    if out:
+        atomic_write_text(out, text)
+    else:
+        print(text, end="")
+
+
 def _emit(payload: Any, out: str | None) -> None:
     from airflow_provider_parity.fileio import atomic_write_json
 
@@ -90,3 +124,11 @@ def register(subparsers: Any) -> None:
     dbt.add_argument("--project-dir", required=True)
     dbt.add_argument("--adapter", choices=["duckdb", "spark", "postgres"], default="duckdb")
     dbt.set_defaults(func=_dbt)
+    export = sub.add_parser("odcs-export", help="write the contract as an Open Data Contract Standard v3 document")
+    export.add_argument("file")
+    export.add_argument("--out", help="write here instead of stdout")
+    export.set_defaults(func=_odcs_export)
+    imp = sub.add_parser("odcs-import", help="turn an ODCS v3 document into a parity contract")
+    imp.add_argument("file")
+    imp.add_argument("--out", help="write here instead of stdout")
+    imp.set_defaults(func=_odcs_import)
