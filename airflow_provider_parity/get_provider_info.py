@@ -20,16 +20,26 @@ def get_provider_info() -> dict[str, Any]:
         "integrations": [
             {"integration-name": "Parity Data Contracts", "tags": ["software"],
              "external-doc-url": "https://github.com/airflow-provider-parity/airflow-provider-parity"},
+            {"integration-name": "Parity MLflow", "tags": ["software"],
+             "external-doc-url": "https://mlflow.org/docs/latest/ml/model-registry/"},
         ],
         "operators": [
             {"integration-name": "Parity Data Contracts",
              "python-modules": [f"{PACKAGE}.operators.contract_gate"]},
+            {"integration-name": "Parity MLflow", "python-modules": [f"{PACKAGE}.operators.mlflow"]},
         ],
         "sensors": [],
-        "hooks": [],
+        "hooks": [
+            {"integration-name": "Parity MLflow", "python-modules": [f"{PACKAGE}.hooks.mlflow"]},
+        ],
         "triggers": [],
-        "connection-types": [],
-        "extra-links": [f"{PACKAGE}.operators.contract_gate.ValidationReportLink"],
+        "connection-types": [
+            {"hook-class-name": f"{PACKAGE}.hooks.mlflow.MlflowHook", "connection-type": "mlflow"},
+        ],
+        "extra-links": [
+            f"{PACKAGE}.operators.contract_gate.ValidationReportLink",
+            f"{PACKAGE}.operators.mlflow.MlflowModelVersionLink",
+        ],
         "config": {
             "parity": {
                 "description": "Options of airflow-provider-parity.",
