@@ -20,24 +20,38 @@ def get_provider_info() -> dict[str, Any]:
         "integrations": [
             {"integration-name": "Parity Data Contracts", "tags": ["software"],
              "external-doc-url": "https://github.com/airflow-provider-parity/airflow-provider-parity"},
+            {"integration-name": "Parity Drift", "tags": ["software"],
+             "external-doc-url": "https://github.com/airflow-provider-parity/airflow-provider-parity"},
+            {"integration-name": "Parity Delta Lake", "tags": ["software"], "external-doc-url": "https://delta.io/"},
             {"integration-name": "Parity MLflow", "tags": ["software"],
              "external-doc-url": "https://mlflow.org/docs/latest/ml/model-registry/"},
         ],
         "operators": [
             {"integration-name": "Parity Data Contracts",
              "python-modules": [f"{PACKAGE}.operators.contract_gate"]},
+            {"integration-name": "Parity Drift", "python-modules": [f"{PACKAGE}.operators.drift"]},
+            {"integration-name": "Parity Delta Lake", "python-modules": [f"{PACKAGE}.operators.delta"]},
             {"integration-name": "Parity MLflow", "python-modules": [f"{PACKAGE}.operators.mlflow"]},
         ],
-        "sensors": [],
+        "sensors": [
+            {"integration-name": "Parity Delta Lake", "python-modules": [f"{PACKAGE}.sensors.delta"]},
+        ],
         "hooks": [
+            {"integration-name": "Parity Delta Lake",
+             "python-modules": [f"{PACKAGE}.hooks.delta", f"{PACKAGE}.hooks.spark"]},
             {"integration-name": "Parity MLflow", "python-modules": [f"{PACKAGE}.hooks.mlflow"]},
         ],
-        "triggers": [],
+        "triggers": [
+            {"integration-name": "Parity Delta Lake", "python-modules": [f"{PACKAGE}.triggers.delta"]},
+        ],
         "connection-types": [
+            {"hook-class-name": f"{PACKAGE}.hooks.delta.DeltaTableHook", "connection-type": "delta"},
+            {"hook-class-name": f"{PACKAGE}.hooks.spark.SparkSessionHook", "connection-type": "parity_spark"},
             {"hook-class-name": f"{PACKAGE}.hooks.mlflow.MlflowHook", "connection-type": "mlflow"},
         ],
         "extra-links": [
             f"{PACKAGE}.operators.contract_gate.ValidationReportLink",
+            f"{PACKAGE}.operators.drift.DriftReportLink",
             f"{PACKAGE}.operators.mlflow.MlflowModelVersionLink",
         ],
         "config": {

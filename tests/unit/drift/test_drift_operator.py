@@ -1,0 +1,70 @@
+"""DriftGateOperator's pieces that do not need a DAG run: arguments, cold start, OpenLineage."""
+
+from __future__ import annotations
+
+import pyarrow.compute as pc
+import pytest
+
+from airflow_provider_parity.examples import customer_features, write_parquet
+from airflow_provider_parity.operators.drift import LINEAGE_FACET, DriftGateOperator
+
+
+@pytest.fixture
+def paths(tmp_path):
+    ref = customer_features(1000, seed=1)
+    cur = customer_features(1000, seed=2)
+    cur = cur.set_column(cur.schema.get_field_index("orders_30d"), "orders_30d", pc.add(cur["orders_30d"], 10))
+    return write_parquet(ref, str(tmp_path / "ref.parquet")), write_parquet(cur, str(tmp_path / "cur.parquet"))
+
+
+def test_needs_exactly_one_current_source():
+    with pytest.raises(ValueError, match="exactly one of current= and sql="):
+        DriftGateOperator(task_id="t", reference="r")
+    with pytest.raises(ValueError, match="needs conn_id"):
+        DriftGateOperator(task_id="t", reference="r", sql="select 1")
+
+
+def test_a_profile_that_does_not_exist_yet_is_a_cold_start(paths, tmp_path):
+    op = DriftGateOperator(task_id="t", reference=str(tmp_path / "none.profile.json"), current=paths[1])
+    result, profile = op._run()
+    assert result.verdict == "no_baseline" and profile is None
+
+
+def test_lineage_carries_datasets_and_per_feature_scores(paths, example_contract_path):
+    op = DriftGateOperator(task_id="t", reference=paths[0], current=paths[1], contract_path=str(example_contract_path))
+    start = op.get_openlineage_facets_on_start()
+    assert [d.name for d in start.inputs] == list(paths)
+    assert LINEAGE_FACET not in start.run_facets
+    op._result, _ = op._run()
+    complete = op.get_openlineage_facets_on_complete(None)
+    facet = complete.run_facets[LINEAGE_FACET]
+    assert facet.verdict == "failed"
+    assert facet.drifted_features == ["orders_30d"]
+    scores = {f["name"]: f for f in facet.features}
+    assert set(scores) == {"tenure_days", "orders_30d", "avg_ticket_30d", "plan"}
+    assert scores["orders_30d"]["value"] > scores["orders_30d"]["threshold"]
+    failure = op.get_openlineage_facets_on_failure(None)
+    assert "orders_30d" in failure.run_facets["errorMessage"].message
+
+
+def test_bad_input_is_in_the_failure_lineage(tmp_path):
+    from airflow_provider_parity.compat import AirflowFailException
+
+    op = DriftGateOperator(task_id="t", reference=str(tmp_path / "missing.parquet"), current=str(tmp_path / "x"),
+                           report_dir=str(tmp_path))
+    with pytest.raises(AirflowFailException, match="no such file"):
+        op.execute({})  # fails before the context is used
+    failure = op.get_openlineage_facets_on_failure(None)
+    assert "no such file" in failure.run_facets["errorMessage"].message
+
+
+def test_credentials_in_a_uri_never_reach_lineage_or_messages(tmp_path):
+    from airflow_provider_parity.drift.sources import open_source
+    from airflow_provider_parity.exceptions import DataError
+
+    op = DriftGateOperator(task_id="t", reference="s3://AKIAKEY:s3cr3t@bucket/train", current="s3://bucket/cur")
+    lineage = op.get_openlineage_facets_on_start()
+    assert "s3cr3t" not in repr(lineage.inputs)
+    with pytest.raises(DataError) as info:
+        open_source("s3://AKIAKEY:s3cr3t@bucket/train.parquet", version=3)
+    assert "s3cr3t" not in str(info.value)
