@@ -1,0 +1,87 @@
+"""Writing versions with commit metadata, under a contract."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+from deltalake import DeltaTable
+
+from airflow_provider_parity.contracts.model import Contract
+from airflow_provider_parity.delta import read_arrow
+from airflow_provider_parity.delta.writer import (
+    commit_metadata,
+    history_with_metadata,
+    write_version,
+)
+from airflow_provider_parity.exceptions import SchemaMismatchError
+
+
+def good_rows(ids: list[int]) -> pa.Table:
+    return pa.table({
+        "id": pa.array(ids, pa.int64()),
+        "name": pa.array([f"n{i}" for i in ids]),
+        "event_time": pa.array([datetime(2024, 1, 1, tzinfo=UTC)] * len(ids), pa.timestamp("us", tz="UTC")),
+    })
+
+
+def test_commit_metadata_names_the_run_and_contract(tmp_path, contract: Contract) -> None:
+    uri = str(tmp_path / "t")
+    meta = commit_metadata(dag_id="daily", run_id="manual__1", task_id="write", contract=contract)
+    result = write_version(uri, good_rows([1, 2]), contract=contract, metadata=meta)
+    assert result.written
+    assert result.snapshot.version == 0
+    assert result.snapshot.row_count == 2
+    [entry] = history_with_metadata(uri)
+    assert entry["version"] == 0
+    assert entry["metadata"]["parity.dag_id"] == "daily"
+    assert entry["metadata"]["parity.run_id"] == "manual__1"
+    assert entry["metadata"]["parity.contract"] == "events"
+    assert entry["metadata"]["parity.contract_hash"] == contract.fingerprint
+    assert entry["metadata"]["parity.write_id"]
+
+
+def test_same_write_id_writes_once(tmp_path, contract: Contract) -> None:
+    uri = str(tmp_path / "t")
+    first = write_version(uri, good_rows([1]), write_id="run-1:write")
+    write_version(uri, good_rows([2]), write_id="run-2:write")
+    again = write_version(uri, good_rows([1]), write_id="run-1:write")
+    assert not again.written
+    assert again.snapshot == first.snapshot
+    assert DeltaTable(uri).version() == 1
+    assert sorted(read_arrow(uri).column("id").to_pylist()) == [1, 2]
+
+
+def test_pandas_input_and_overwrite(tmp_path) -> None:
+    uri = str(tmp_path / "t")
+    write_version(uri, pd.DataFrame({"id": [1, 2]}))
+    result = write_version(uri, pd.DataFrame({"id": [3]}), mode="overwrite")
+    assert result.snapshot.version == 1
+    assert read_arrow(uri).column("id").to_pylist() == [3]
+
+
+@pytest.mark.parametrize(
+    ("table", "match"),
+    [
+        (pa.table({"id": [1], "name": ["a"]}), "column 'event_time' is missing"),
+        (good_rows([1]).set_column(0, "id", pa.array(["1"])), "column 'id' has type string .* expected integer"),
+        (good_rows([1]).set_column(0, "id", pa.array([None], pa.int64())), "'id' is not nullable but has 1 null"),
+    ],
+)
+def test_data_breaking_the_contract_is_not_written(tmp_path, contract: Contract, table: pa.Table, match: str) -> None:
+    uri = str(tmp_path / "t")
+    write_version(uri, good_rows([1]), contract=contract)
+    with pytest.raises(SchemaMismatchError, match=match):
+        write_version(uri, table, contract=contract)
+    assert DeltaTable(uri).version() == 0
+
+
+def test_extra_columns_follow_the_policy(tmp_path, contract: Contract) -> None:
+    strict = contract.model_copy(update={"schema_policy": contract.schema_policy.model_copy(
+        update={"extra_columns": "forbid"})})
+    extra = good_rows([1]).append_column("debug", pa.array([1]))
+    write_version(str(tmp_path / "ok"), extra, contract=contract)
+    with pytest.raises(SchemaMismatchError, match="'debug' is not in the contract"):
+        write_version(str(tmp_path / "no"), extra, contract=strict)
