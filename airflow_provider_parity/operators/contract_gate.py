@@ -2,49 +2,32 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from airflow.sdk import BaseOperatorLink
-
-from airflow_provider_parity.compat import (
-    AirflowFailException,
-    BaseOperator,
-    parity_option,
+from airflow_provider_parity.compat import AirflowFailException, BaseOperator
+from airflow_provider_parity.operators.common import (
+    XCOM_REPORT_HTML,
+    XCOM_REPORT_JSON,
+    HtmlReportLink,
+    as_version,
+    read_sql,
+    report_dir,
 )
 
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
-    from airflow.sdk.types import TaskInstanceKey
 
     from airflow_provider_parity.validation.result import ValidationResult
 
 XCOM_RESULT = "validation_result"
-XCOM_REPORT_HTML = "report_html"
-XCOM_REPORT_JSON = "report_json"
 
 
-def report_dir(context: Context, base: str | None) -> Path:
-    """``<base>/<dag_id>/<run_id>``: one folder per DAG run, so reports of two runs never mix."""
-    root = base or parity_option("report_dir", "") or os.path.join(
-        os.environ.get("AIRFLOW_HOME", os.path.expanduser("~/airflow")), "parity", "reports")
-    run_id = str(context["run_id"]).replace(":", "_").replace("/", "_")
-    return Path(root) / context["dag"].dag_id / run_id
-
-
-class ValidationReportLink(BaseOperatorLink):
+class ValidationReportLink(HtmlReportLink):
     """Opens the HTML validation report the task wrote."""
 
     name = "Validation report"
-
-    def get_link(self, operator: Any, *, ti_key: TaskInstanceKey) -> str:
-        from airflow.sdk.execution_time.xcom import XCom
-
-        path = XCom.get_value(ti_key=ti_key, key=XCOM_REPORT_HTML)
-        return f"file://{path}" if path else ""
 
 
 class DataContractGateOperator(BaseOperator):
@@ -112,25 +95,12 @@ class DataContractGateOperator(BaseOperator):
         self._source: str | None = None
         self._schema: list[tuple[str, str]] | None = None
 
-    def _version(self) -> int | None:
-        if self.version in (None, "", "None"):
-            return None
-        try:
-            return int(self.version)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            raise AirflowFailException(f"version must be an integer Delta version, got {self.version!r}") from None
-
     def _load(self) -> Any:
         from airflow_provider_parity.validation.sources import LoadedData, load_data
 
         if self.sql is not None:
-            from airflow_provider_parity.compat import BaseHook
-
-            hook = BaseHook.get_connection(self.conn_id).get_hook()  # type: ignore[arg-type,no-untyped-call]
-            frame = hook.get_df(self.sql, df_type="pandas")
-            loaded = load_data(frame)
-            return LoadedData(loaded.table, f"{self.conn_id}:{self.sql}", None, "sql")
-        return load_data(self.data, version=self._version(), storage_options=self.storage_options)
+            return LoadedData(read_sql(str(self.conn_id), self.sql), f"{self.conn_id}:{self.sql}", None, "sql")
+        return load_data(self.data, version=as_version(self.version), storage_options=self.storage_options)
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_parity.contracts.loader import load_contract

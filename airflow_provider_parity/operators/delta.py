@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from airflow_provider_parity.compat import BaseOperator
+from airflow_provider_parity.operators.common import as_version
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -30,21 +31,6 @@ def run_moment(context: Context) -> datetime:
         if value is not None:
             return cast("datetime", value)
     return context["dag_run"].run_after
-
-
-def as_version(value: Any) -> int | None:
-    """A version from a parameter that templating may have turned into text."""
-    if value is None or (isinstance(value, str) and value.strip() in ("", "None")):
-        return None
-    from airflow_provider_parity.exceptions import ConfigurationError
-
-    try:
-        version = int(value)
-    except (TypeError, ValueError):
-        raise ConfigurationError(f"version must be an integer, got {value!r}") from None
-    if version < 0:
-        raise ConfigurationError(f"version must be >= 0, got {version}")
-    return version
 
 
 def load_contract_param(contract: Contract | str | None) -> Contract | None:

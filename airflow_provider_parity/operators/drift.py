@@ -6,43 +6,30 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from airflow.sdk import BaseOperatorLink
-
 from airflow_provider_parity.compat import AirflowFailException, BaseOperator
-from airflow_provider_parity.operators.contract_gate import report_dir
+from airflow_provider_parity.operators.common import (
+    XCOM_REPORT_HTML,
+    XCOM_REPORT_JSON,
+    HtmlReportLink,
+    as_version,
+    read_sql,
+    report_dir,
+)
 
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
-    from airflow.sdk.types import TaskInstanceKey
 
     from airflow_provider_parity.drift.result import DriftResult
 
 XCOM_RESULT = "drift_result"
-XCOM_REPORT_HTML = "report_html"
-XCOM_REPORT_JSON = "report_json"
 LINEAGE_FACET = "parity_drift"
 
 
-class DriftReportLink(BaseOperatorLink):
+class DriftReportLink(HtmlReportLink):
     """Opens the HTML drift report the task wrote."""
 
     name = "Drift report"
-
-    def get_link(self, operator: Any, *, ti_key: TaskInstanceKey) -> str:
-        from airflow.sdk.execution_time.xcom import XCom
-
-        path = XCom.get_value(ti_key=ti_key, key=XCOM_REPORT_HTML)
-        return f"file://{path}" if path else ""
-
-
-def _version(value: int | str | None, name: str) -> int | None:
-    if value in (None, "", "None"):
-        return None
-    try:
-        return int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise AirflowFailException(f"{name} must be an integer Delta version, got {value!r}") from None
 
 
 class DriftGateOperator(BaseOperator):
@@ -155,12 +142,7 @@ class DriftGateOperator(BaseOperator):
     def _current(self) -> Any:
         if self.sql is None:
             return self.current
-        import pyarrow as pa
-
-        from airflow_provider_parity.compat import BaseHook
-
-        hook = BaseHook.get_connection(self.conn_id).get_hook()  # type: ignore[arg-type,no-untyped-call]
-        return pa.Table.from_pandas(hook.get_df(self.sql, df_type="pandas"), preserve_index=False)
+        return read_sql(str(self.conn_id), self.sql)
 
     def _reference(self) -> str | None:
         # A profile that does not exist yet is the first run: no baseline.
@@ -190,8 +172,8 @@ class DriftGateOperator(BaseOperator):
             contract = load_contract(self.contract_path)
         return run_drift(
             self._reference(), self._current(), contract=contract, settings=self._settings(contract),
-            reference_version=_version(self.reference_version, "reference_version"),
-            current_version=_version(self.current_version, "current_version"),
+            reference_version=as_version(self.reference_version, "reference_version"),
+            current_version=as_version(self.current_version, "current_version"),
             reference_kind=self.reference_format, current_kind=self.current_format,
             storage_options=self.storage_options, segment_by=self.segment_by, time_column=self.time_column,
             time_window=parse_duration(self.time_window) if self.time_window else None,

@@ -1,0 +1,70 @@
+"""What the gate operators share: report folders and links, templated versions, SQL sources.
+
+Kept free of heavy imports, like every module the dag-processor reaches.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperatorLink
+
+from airflow_provider_parity.compat import parity_option
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from airflow.sdk import Context
+    from airflow.sdk.types import TaskInstanceKey
+
+XCOM_REPORT_HTML = "report_html"
+XCOM_REPORT_JSON = "report_json"
+
+
+def report_dir(context: Context, base: str | None) -> Path:
+    """``<base>/<dag_id>/<run_id>``: one folder per DAG run, so reports of two runs never mix."""
+    root = base or parity_option("report_dir", "") or os.path.join(
+        os.environ.get("AIRFLOW_HOME", os.path.expanduser("~/airflow")), "parity", "reports")
+    run_id = str(context["run_id"]).replace(":", "_").replace("/", "_")
+    return Path(root) / context["dag"].dag_id / run_id
+
+
+class HtmlReportLink(BaseOperatorLink):
+    """Opens the HTML report a gate wrote (its path is the ``report_html`` XCom)."""
+
+    name = "Report"
+
+    def get_link(self, operator: Any, *, ti_key: TaskInstanceKey) -> str:
+        from airflow.sdk.execution_time.xcom import XCom
+
+        path = XCom.get_value(ti_key=ti_key, key=XCOM_REPORT_HTML)
+        return f"file://{path}" if path else ""
+
+
+def as_version(value: Any, name: str = "version") -> int | None:
+    """A Delta version from a parameter that templating may have turned into text.
+
+    Raises:
+        ConfigurationError: not a non-negative integer.
+    """
+    if value is None or (isinstance(value, str) and value.strip() in ("", "None")):
+        return None
+    from airflow_provider_parity.exceptions import ConfigurationError
+
+    try:
+        version = int(value)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"{name} must be an integer Delta version, got {value!r}") from None
+    if version < 0:
+        raise ConfigurationError(f"{name} must be >= 0, got {version}")
+    return version
+
+
+def read_sql(conn_id: str, sql: str) -> pa.Table:
+    """The result of ``sql`` through a common-sql connection, as an Arrow table."""
+    from airflow_provider_parity.compat import BaseHook
+    from airflow_provider_parity.validation.native import to_arrow
+
+    hook = BaseHook.get_connection(conn_id).get_hook()  # type: ignore[no-untyped-call]
+    return to_arrow(hook.get_df(sql, df_type="pandas"))
