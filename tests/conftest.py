@@ -76,3 +76,12 @@ def run_dag(airflow_db):  # type: ignore[no-untyped-def]
         return module.dag.test(**test_kwargs)
 
     return _run
+
+
+@pytest.fixture(autouse=True)
+def _restore_environment() -> Iterator[None]:
+    """Undo what a test's DAG run leaves in os.environ (Airflow exports AIRFLOW_CTX_* in-process)."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
