@@ -117,14 +117,20 @@ def check_freshness(
     """
     uri = normalize_table_uri(table_uri)
     ref = parse_timestamp(reference) if reference is not None else datetime.now(UTC)
-    table = open_table(uri, storage_options=storage_options)
-    if column is None:
-        commits = commit_history(table, limit=1)
-        newest: datetime | None = commits[0].timestamp if commits else None
-        measure = "commit_time"
-    else:
-        newest = _max_event_time(table, uri, column)
-        measure = f"column:{column}"
+    for _attempt in range(5):
+        table = open_table(uri, storage_options=storage_options)
+        if column is None:
+            commits = commit_history(table, limit=1)
+            newest: datetime | None = commits[0].timestamp if commits else None
+            measure = "commit_time"
+        else:
+            newest = _max_event_time(table, uri, column)
+            measure = f"column:{column}"
+        # delta-rs reads history from the log as it is now: a commit landing between loading
+        # the table and reading its history would pair a newer commit time with an older
+        # version. Observe again until the table did not move underneath.
+        if open_table(uri, storage_options=storage_options).version() == table.version():
+            break
     required = ref - max_age
     lag = None if newest is None else (required - newest).total_seconds()
     return FreshnessResult(
