@@ -61,6 +61,18 @@ def as_version(value: Any, name: str = "version") -> int | None:
     return version
 
 
+def check_source(operator: str, argument: str, value: Any, sql: str | None, conn_id: str | None) -> None:
+    """A gate reads either ``argument=`` or ``sql=`` (through ``conn_id=``): say so at DAG parse time.
+
+    Raises:
+        ValueError: neither or both were given, or ``sql=`` without ``conn_id=``.
+    """
+    if (value is None) == (sql is None):
+        raise ValueError(f"{operator} needs exactly one of {argument}= and sql=")
+    if sql is not None and not conn_id:
+        raise ValueError(f"{operator}: sql= needs conn_id=")
+
+
 def read_sql(conn_id: str, sql: str) -> pa.Table:
     """The result of ``sql`` through a common-sql connection, as an Arrow table."""
     from airflow_provider_parity.compat import BaseHook

@@ -11,6 +11,7 @@ from airflow_provider_parity.operators.common import (
     XCOM_REPORT_JSON,
     HtmlReportLink,
     as_version,
+    check_source,
     read_sql,
     report_dir,
 )
@@ -77,10 +78,7 @@ class DataContractGateOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if (data is None) == (sql is None):
-            raise ValueError("DataContractGateOperator needs exactly one of data= and sql=")
-        if sql is not None and not conn_id:
-            raise ValueError("DataContractGateOperator: sql= needs conn_id=")
+        check_source("DataContractGateOperator", "data", data, sql, conn_id)
         self.contract_path = contract_path
         self.data = data
         self.version = version

@@ -12,6 +12,7 @@ from airflow_provider_parity.operators.common import (
     XCOM_REPORT_JSON,
     HtmlReportLink,
     as_version,
+    check_source,
     read_sql,
     report_dir,
 )
@@ -113,10 +114,7 @@ class DriftGateOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if (current is None) == (sql is None):
-            raise ValueError("DriftGateOperator needs exactly one of current= and sql=")
-        if sql is not None and not conn_id:
-            raise ValueError("DriftGateOperator: sql= needs conn_id=")
+        check_source("DriftGateOperator", "current", current, sql, conn_id)
         self.reference = reference
         self.current = current
         self.sql = sql
