@@ -70,6 +70,19 @@ class _DeltaTableMixin:
         except Exception:
             return self.table
 
+    def _table_lineage(self, side: Literal["inputs", "outputs"], snapshot: Snapshot | None = None,
+                       error: BaseException | None = None) -> OperatorLineage[Any, Any]:
+        """The table as an input or output dataset: with version and schema once ``snapshot`` is known."""
+        from airflow_provider_parity.lineage import error_facets, input_dataset, operator_lineage, output_dataset
+
+        make = input_dataset if side == "inputs" else output_dataset
+        dataset = (make(self._lineage_uri()) if snapshot is None
+                   else make(snapshot.uri, version=snapshot.version, schema=snapshot.schema))
+        facets = error_facets(error)
+        if side == "inputs":
+            return operator_lineage(inputs=[dataset], run_facets=facets)
+        return operator_lineage(outputs=[dataset], run_facets=facets)
+
 
 class DeltaSnapshotOperator(_DeltaTableMixin, BaseOperator):
     """Pin a version of a Delta table and push its :class:`Snapshot` to XCom.
@@ -169,26 +182,13 @@ class DeltaSnapshotOperator(_DeltaTableMixin, BaseOperator):
         return snapshot
 
     def get_openlineage_facets_on_start(self) -> OperatorLineage[Any, Any]:
-        from airflow_provider_parity.lineage import input_dataset, operator_lineage
-
-        return operator_lineage(inputs=[input_dataset(self._lineage_uri())])
+        return self._table_lineage("inputs")
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage[Any, Any]:
-        from airflow_provider_parity.lineage import input_dataset, operator_lineage
-
-        snap = self._snapshot
-        if snap is None:
-            return self.get_openlineage_facets_on_start()
-        return operator_lineage(inputs=[input_dataset(snap.uri, version=snap.version, schema=snap.schema)])
+        return self._table_lineage("inputs", self._snapshot)
 
     def get_openlineage_facets_on_failure(self, task_instance: Any) -> OperatorLineage[Any, Any]:
-        from airflow_provider_parity.lineage import (
-            error_facets,
-            input_dataset,
-            operator_lineage,
-        )
-
-        return operator_lineage(inputs=[input_dataset(self._lineage_uri())], run_facets=error_facets(self._error))
+        return self._table_lineage("inputs", error=self._error)
 
 
 class DeltaWriteOperator(_DeltaTableMixin, BaseOperator):
@@ -291,26 +291,13 @@ class DeltaWriteOperator(_DeltaTableMixin, BaseOperator):
             raise DataError(f"cannot read Parquet data: {str(exc).splitlines()[0]}", source=self.data_path) from None
 
     def get_openlineage_facets_on_start(self) -> OperatorLineage[Any, Any]:
-        from airflow_provider_parity.lineage import operator_lineage, output_dataset
-
-        return operator_lineage(outputs=[output_dataset(self._lineage_uri())])
+        return self._table_lineage("outputs")
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage[Any, Any]:
-        from airflow_provider_parity.lineage import operator_lineage, output_dataset
-
-        snap = self._written
-        if snap is None:
-            return self.get_openlineage_facets_on_start()
-        return operator_lineage(outputs=[output_dataset(snap.uri, version=snap.version, schema=snap.schema)])
+        return self._table_lineage("outputs", self._written)
 
     def get_openlineage_facets_on_failure(self, task_instance: Any) -> OperatorLineage[Any, Any]:
-        from airflow_provider_parity.lineage import (
-            error_facets,
-            operator_lineage,
-            output_dataset,
-        )
-
-        return operator_lineage(outputs=[output_dataset(self._lineage_uri())], run_facets=error_facets(self._error))
+        return self._table_lineage("outputs", error=self._error)
 
 
 class DeltaCompletenessOperator(_DeltaTableMixin, BaseOperator):
@@ -376,9 +363,7 @@ class DeltaCompletenessOperator(_DeltaTableMixin, BaseOperator):
         return self._result
 
     def get_openlineage_facets_on_start(self) -> OperatorLineage[Any, Any]:
-        from airflow_provider_parity.lineage import input_dataset, operator_lineage
-
-        return operator_lineage(inputs=[input_dataset(self._lineage_uri())])
+        return self._table_lineage("inputs")
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage[Any, Any]:
         return self._lineage_with_quality()
