@@ -22,7 +22,7 @@ test-integration: setup
 	$(UV_RUN) pytest tests -q -m integration
 
 lint: setup
-	$(UV_RUN) ruff check $(PACKAGE) tests benchmarks scripts
+	$(UV_RUN) ruff check $(PACKAGE) dags tests benchmarks scripts
 
 typecheck: setup
 	$(UV_RUN) mypy

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "airflow_provider_parity.commands.snapshot",
     "airflow_provider_parity.commands.drift",
     "airflow_provider_parity.commands.reproduce",
+    "airflow_provider_parity.commands.step",
 )
 
 

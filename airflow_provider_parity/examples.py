@@ -1,4 +1,4 @@
-"""Example data matching ``examples/contracts/customer_features.yaml``, with switchable faults.
+"""Example data matching ``contracts/customer_features.yaml``, with switchable faults.
 
 Used by the README's first command, the tests and the benchmark, so all three check
 the same shape of data. Deterministic for a given seed.

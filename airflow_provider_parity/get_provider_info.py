@@ -25,13 +25,16 @@ def get_provider_info() -> dict[str, Any]:
             {"integration-name": "Parity Delta Lake", "tags": ["software"], "external-doc-url": "https://delta.io/"},
             {"integration-name": "Parity MLflow", "tags": ["software"],
              "external-doc-url": "https://mlflow.org/docs/latest/ml/model-registry/"},
+            {"integration-name": "Parity Steps", "tags": ["software"],
+             "external-doc-url": "https://github.com/airflow-provider-parity/airflow-provider-parity"},
         ],
         "operators": [
             {"integration-name": "Parity Data Contracts",
-             "python-modules": [f"{PACKAGE}.operators.contract_gate"]},
+             "python-modules": [f"{PACKAGE}.operators.contract_gate", f"{PACKAGE}.operators.verdict"]},
             {"integration-name": "Parity Drift", "python-modules": [f"{PACKAGE}.operators.drift"]},
             {"integration-name": "Parity Delta Lake", "python-modules": [f"{PACKAGE}.operators.delta"]},
             {"integration-name": "Parity MLflow", "python-modules": [f"{PACKAGE}.operators.mlflow"]},
+            {"integration-name": "Parity Steps", "python-modules": [f"{PACKAGE}.operators.step"]},
         ],
         "sensors": [
             {"integration-name": "Parity Delta Lake", "python-modules": [f"{PACKAGE}.sensors.delta"]},
@@ -44,6 +47,7 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {"integration-name": "Parity Delta Lake", "python-modules": [f"{PACKAGE}.triggers.delta"]},
         ],
+        "notifications": [f"{PACKAGE}.notifications.gate_alert.GateAlertNotifier"],
         "connection-types": [
             {"hook-class-name": f"{PACKAGE}.hooks.delta.DeltaTableHook", "connection-type": "delta"},
             {"hook-class-name": f"{PACKAGE}.hooks.spark.SparkSessionHook", "connection-type": "parity_spark"},
@@ -64,6 +68,36 @@ def get_provider_info() -> dict[str, Any]:
                         "version_added": "0.1.0",
                         "type": "string",
                         "example": "/opt/airflow/reports",
+                        "default": "",
+                    },
+                    "execution_mode": {
+                        "description": "Where parity_step() runs heavy steps (dbt, training, Spark): 'local' in the "
+                        "worker, or 'kubernetes' in a KubernetesPodOperator pod. Read when the DAG file is parsed.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "kubernetes",
+                        "default": "local",
+                    },
+                    "pod_image": {
+                        "description": "Image of step pods (execution_mode = kubernetes); it must have the provider "
+                        "and the DAG bundle installed.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "registry.example.com/parity-airflow:0.1.0",
+                        "default": "",
+                    },
+                    "pod_namespace": {
+                        "description": "Namespace of step pods. Empty: the pod template's, else the worker's.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "ml-pipelines",
+                        "default": "",
+                    },
+                    "pod_template_file": {
+                        "description": "Pod template for step pods: service account, resources, volumes, secrets.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "/opt/airflow/pod_templates/step.yaml",
                         "default": "",
                     },
                 },

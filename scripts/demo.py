@@ -19,7 +19,7 @@ from airflow_provider_parity.validation.sources import load_data
 from airflow_provider_parity.validation.validate import validate_table
 
 REPO = Path(__file__).resolve().parent.parent
-CONTRACT = REPO / "examples" / "contracts" / "customer_features.yaml"
+CONTRACT = REPO / "contracts" / "customer_features.yaml"
 OUT = REPO / ".parity" / "demo"
 CASES = [("clean", "none"), ("null spike", "nulls"), ("range violation", "range"),
          ("duplicate keys", "duplicates"), ("unknown category", "category"), ("stale data", "stale"),

@@ -29,7 +29,7 @@ os.environ["MLFLOW_ENABLE_TELEMETRY"] = "false"
 os.environ["DO_NOT_TRACK"] = "1"
 
 REPO = Path(__file__).resolve().parent.parent
-EXAMPLE_CONTRACT = REPO / "examples" / "contracts" / "customer_features.yaml"
+EXAMPLE_CONTRACT = REPO / "contracts" / "customer_features.yaml"
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import pyarrow as pa
@@ -88,6 +88,32 @@ def _batches(data: Any, kinds: Mapping[str, FeatureKind] | None, extra: list[str
     return data  # type: ignore[no-any-return]
 
 
+def _between(data: Any, column: str | None, bounds: tuple[datetime, datetime]) -> Any:
+    """Only the rows of ``data`` with ``bounds[0] <= column < bounds[1]``."""
+    import pyarrow.compute as pc
+
+    from airflow_provider_parity.exceptions import ConfigurationError, DataError
+
+    if not column:
+        raise ConfigurationError("a time filter on the current data needs time_column")
+    schema = _schema_of(data)
+    if schema is None or column not in schema.names:
+        raise DataError(f"no column {column!r} to filter by time", source=_describe(data), column=column)
+    kind = schema.field(column).type
+    if not pa.types.is_timestamp(kind):
+        raise DataError(f"column {column!r} is {kind}, not a timestamp", source=_describe(data), column=column)
+    if kind.tz is None:  # naive timestamps are taken as UTC, as everywhere in the provider
+        bounds = tuple(b.astimezone(UTC).replace(tzinfo=None) if b.tzinfo else b for b in bounds)  # type: ignore[assignment]
+    start, end = (pa.scalar(b, type=kind) for b in bounds)
+    if isinstance(data, Source):
+        data.where = (pc.field(column) >= start) & (pc.field(column) < end)
+        return data
+    if isinstance(data, pa.Table):
+        values = data.column(column)
+        return data.filter(pc.and_(pc.greater_equal(values, start), pc.less(values, end)))
+    raise ConfigurationError("a time filter applies to a table or a Delta/parquet source, not a stored profile")
+
+
 def run_drift(
     reference: DataInput | DatasetProfile | None,
     current: DataInput | DatasetProfile,
@@ -102,6 +128,7 @@ def run_drift(
     segment_by: str | None = None,
     time_column: str | None = None,
     time_window: timedelta | None = None,
+    current_between: tuple[datetime, datetime] | None = None,
 ) -> tuple[DriftResult, DatasetProfile | None]:
     """Compare ``current`` with ``reference`` feature by feature.
 
@@ -119,6 +146,8 @@ def run_drift(
         segment_by: also compare per value of this column.
         time_column: with ``time_window``, also compare per time window of the current data.
         time_window: width of the time windows.
+        current_between: keep only current rows whose ``time_column`` is in ``[start, end)``
+            (e.g. the last day of a serving log that keeps growing); needs ``time_column``.
 
     Returns:
         ``(result, reference_profile)``; store the profile beside the reference to skip re-reading it.
@@ -150,6 +179,8 @@ def run_drift(
     if kinds is not None:
         kinds = {k: v for k, v in kinds.items() if k not in settings.exclude}
     cur_data = _resolve(current, current_version, current_kind, storage_options)
+    if current_between is not None:
+        cur_data = _between(cur_data, time_column, current_between)
     if isinstance(cur_data, DatasetProfile):
         cur_profile = cur_data
     else:

@@ -29,6 +29,8 @@ class Source:
     kind: Literal["parquet", "delta"]
     dataset: pads.Dataset
     version: int | None = None
+    where: pads.Expression | None = None
+    """A row filter applied while streaming (e.g. the last 24 hours of a serving log)."""
 
     @property
     def schema(self) -> pa.Schema:
@@ -38,7 +40,8 @@ class Source:
     def description(self) -> str:
         """The URI without credentials, with ``@v<version>`` for a pinned Delta version."""
         uri = redact_uri(self.uri)
-        return uri if self.version is None else f"{uri}@v{self.version}"
+        uri = uri if self.version is None else f"{uri}@v{self.version}"
+        return uri if self.where is None else f"{uri} where {self.where}"
 
     def batches(self, columns: list[str] | None = None, batch_size: int = BATCH_SIZE) -> Iterator[pa.RecordBatch]:
         """Stream the data, only ``columns`` when given."""
@@ -46,6 +49,7 @@ class Source:
         # at a few batches whatever the file or row-group size.
         yield from self.dataset.to_batches(
             columns=columns,
+            filter=self.where,
             batch_size=batch_size,
             batch_readahead=1,
             fragment_readahead=1,

@@ -209,13 +209,15 @@ class DeltaWriteOperator(_DeltaTableMixin, BaseOperator):
         mode: ``append`` or ``overwrite``.
         schema_mode: ``merge`` to allow new columns (schema evolution).
         partition_by: partition columns when the table is created.
+        replace_where: with ``mode="overwrite"``, replace only the rows matching this SQL
+            predicate (templated), e.g. ``feature_date = '{{ ds }}'``: a re-run replaces its day.
 
     Returns (XCom ``return_value``):
         ``{"snapshot": Snapshot dict of the written version, "written": bool, "metadata": {...}}``.
     """
 
     # ``data`` is not templated: Airflow would call a callable template field itself.
-    template_fields: Sequence[str] = ("table", "data_path", "contract")
+    template_fields: Sequence[str] = ("table", "data_path", "contract", "replace_where")
     ui_color = "#d7f5d3"
 
     def __init__(
@@ -229,6 +231,7 @@ class DeltaWriteOperator(_DeltaTableMixin, BaseOperator):
         mode: Literal["append", "overwrite"] = "append",
         schema_mode: Literal["merge", "overwrite"] | None = None,
         partition_by: list[str] | None = None,
+        replace_where: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -242,6 +245,7 @@ class DeltaWriteOperator(_DeltaTableMixin, BaseOperator):
         self.write_mode = mode
         self.schema_mode = schema_mode
         self.partition_by = partition_by
+        self.replace_where = replace_where
         self._written: Snapshot | None = None
         self._error: BaseException | None = None
 
@@ -271,6 +275,7 @@ class DeltaWriteOperator(_DeltaTableMixin, BaseOperator):
             storage_options=self._storage_options(),
             partition_by=self.partition_by,
             schema_mode=self.schema_mode,
+            replace_where=self.replace_where or None,
         )
         self._written = result.snapshot
         verb = "Wrote" if result.written else "An earlier try already wrote"

@@ -18,6 +18,8 @@ from airflow_provider_parity.operators.common import (
 )
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
 
@@ -59,6 +61,8 @@ class DriftGateOperator(BaseOperator):
         segment_by: also compare per value of this column.
         time_column: with ``time_window``, also compare per time window, e.g. ``"1d"``.
         time_window: window width (``"6h"``, ``"1d"``).
+        current_lookback: compare only the current rows of the last ``"24h"`` (say) before the
+            run's moment (its data interval end), by ``time_column``: a serving log grows forever.
         feature_importance: the model's feature importances, to weight the attribution.
         sample_size_aware: raise PSI thresholds to the chi-square critical value.
         on_no_baseline: override the contract's cold-start policy.
@@ -84,7 +88,7 @@ class DriftGateOperator(BaseOperator):
     """
 
     template_fields: Sequence[str] = ("reference", "current", "sql", "reference_version", "current_version",
-                                      "contract_path", "save_profile", "report_dir")
+                                      "contract_path", "save_profile", "report_dir", "current_lookback")
     template_fields_renderers: ClassVar[dict[str, str]] = {"sql": "sql"}
     ui_color = "#fdf1e6"
     operator_extra_links = (DriftReportLink(),)
@@ -103,6 +107,7 @@ class DriftGateOperator(BaseOperator):
         segment_by: str | None = None,
         time_column: str | None = None,
         time_window: str | None = None,
+        current_lookback: str | None = None,
         feature_importance: dict[str, float] | None = None,
         sample_size_aware: bool = False,
         on_no_baseline: Literal["pass", "fail"] | None = None,
@@ -126,6 +131,7 @@ class DriftGateOperator(BaseOperator):
         self.segment_by = segment_by
         self.time_column = time_column
         self.time_window = time_window
+        self.current_lookback = current_lookback
         self.feature_importance = feature_importance
         self.sample_size_aware = sample_size_aware
         self.on_no_baseline = on_no_baseline
@@ -159,7 +165,7 @@ class DriftGateOperator(BaseOperator):
             overrides["on_no_baseline"] = self.on_no_baseline
         return DriftSettings.from_contract(contract, **overrides) if contract else DriftSettings(**overrides)
 
-    def _run(self) -> tuple[DriftResult, Any]:
+    def _run(self, context: Context) -> tuple[DriftResult, Any]:
         from airflow_provider_parity.contracts.model import parse_duration
         from airflow_provider_parity.drift.gate import run_drift
 
@@ -175,7 +181,16 @@ class DriftGateOperator(BaseOperator):
             reference_kind=self.reference_format, current_kind=self.current_format,
             storage_options=self.storage_options, segment_by=self.segment_by, time_column=self.time_column,
             time_window=parse_duration(self.time_window) if self.time_window else None,
+            current_between=self._between(context, parse_duration),
         )
+
+    def _between(self, context: Context, parse_duration: Any) -> tuple[datetime, datetime] | None:
+        if not self.current_lookback:
+            return None
+        from airflow_provider_parity.operators.delta import run_moment
+
+        end = run_moment(context)
+        return end - parse_duration(self.current_lookback), end
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_parity.drift.report import (
@@ -186,7 +201,7 @@ class DriftGateOperator(BaseOperator):
         from airflow_provider_parity.exceptions import DriftDetected, ParityError
 
         try:
-            result, ref_profile = self._run()
+            result, ref_profile = self._run(context)
         except ParityError as exc:
             self._error = exc
             # Bad input does not fix itself on retry: fail now, with the one-line reason.

@@ -213,7 +213,7 @@ class MlflowPromotionGateOperator(_MlflowOperator):
 
     template_fields: Sequence[str] = ("model_name", "mlflow_conn_id", "policy", "challenger_version")
 
-    def __init__(self, *, policy: PromotionPolicy | Mapping[str, Any], challenger_version: str | int | None = None,
+    def __init__(self, *, policy: PromotionPolicy | Mapping[str, Any] | str, challenger_version: str | int | None = None,
                  on_blocked: Literal["fail", "skip"] = "fail", report: bool = True,
                  before_switch: Callable[[PromotionDecision], None] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -10,6 +10,7 @@ step, so a crash or an outage before that leaves the champion as it was and a re
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -108,8 +109,22 @@ class PromotionPolicy:
         return cls(metrics=tuple(metrics), **values)
 
     @classmethod
-    def coerce(cls, policy: PromotionPolicy | Mapping[str, Any]) -> PromotionPolicy:
-        return policy if isinstance(policy, PromotionPolicy) else cls.from_dict(policy)
+    def coerce(cls, policy: PromotionPolicy | Mapping[str, Any] | str) -> PromotionPolicy:
+        """A policy from itself, its dict form, or that dict as JSON text (a templated DAG parameter).
+
+        Raises:
+            ConfigurationError: text that is not a JSON object, or an invalid policy.
+        """
+        if isinstance(policy, PromotionPolicy):
+            return policy
+        if isinstance(policy, str):
+            try:
+                policy = json.loads(policy)
+            except ValueError as exc:
+                raise ConfigurationError(f"promotion policy is not JSON: {exc}") from None
+            if not isinstance(policy, Mapping):
+                raise ConfigurationError("promotion policy must be a JSON object")
+        return cls.from_dict(policy)
 
 
 def _no_unknown(data: Mapping[str, Any], kind: type, what: str) -> None:

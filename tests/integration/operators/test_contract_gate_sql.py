@@ -36,7 +36,7 @@ def test_sql_source_through_a_connection(run_dag, tmp_path, example_contract_pat
     contract = tmp_path / "contract.yaml"
     text = example_contract_path.read_text()
     text = text.replace("primary_key: [customer_id, feature_date]", "primary_key: [customer_id]")
-    text = text.replace("freshness: {column: updated_at, max_age: 36h}", "")
+    text = text.replace("freshness: {column: updated_at, max_age: 12h}", "")
     lines = text.splitlines()
     keep, skip = [], False
     for line in lines:

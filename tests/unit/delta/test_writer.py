@@ -85,3 +85,21 @@ def test_extra_columns_follow_the_policy(tmp_path, contract: Contract) -> None:
     write_version(str(tmp_path / "ok"), extra, contract=contract)
     with pytest.raises(SchemaMismatchError, match="'debug' is not in the contract"):
         write_version(str(tmp_path / "no"), extra, contract=strict)
+
+
+def test_replace_where_replaces_one_slice_and_keeps_the_rest(tmp_path) -> None:
+    uri = str(tmp_path / "t")
+    write_version(uri, good_rows([1, 2]).append_column("day", pa.array(["d1", "d1"])), partition_by=["day"])
+    write_version(uri, good_rows([3]).append_column("day", pa.array(["d2"])))
+    rerun = good_rows([10]).append_column("day", pa.array(["d1"]))
+    result = write_version(uri, rerun, mode="overwrite", replace_where="day = 'd1'")
+    assert result.snapshot.version == 2
+    rows = read_arrow(uri).sort_by("id")
+    assert rows.column("id").to_pylist() == [3, 10]
+
+
+def test_replace_where_needs_overwrite(tmp_path) -> None:
+    from airflow_provider_parity.exceptions import DataError
+
+    with pytest.raises(DataError, match="replace_where needs mode='overwrite'"):
+        write_version(str(tmp_path / "t"), good_rows([1]), replace_where="id = 1")

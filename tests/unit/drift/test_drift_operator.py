@@ -26,7 +26,7 @@ def test_needs_exactly_one_current_source():
 
 def test_a_profile_that_does_not_exist_yet_is_a_cold_start(paths, tmp_path):
     op = DriftGateOperator(task_id="t", reference=str(tmp_path / "none.profile.json"), current=paths[1])
-    result, profile = op._run()
+    result, profile = op._run({})
     assert result.verdict == "no_baseline" and profile is None
 
 
@@ -35,7 +35,7 @@ def test_lineage_carries_datasets_and_per_feature_scores(paths, example_contract
     start = op.get_openlineage_facets_on_start()
     assert [d.name for d in start.inputs] == list(paths)
     assert LINEAGE_FACET not in start.run_facets
-    op._result, _ = op._run()
+    op._result, _ = op._run({})
     complete = op.get_openlineage_facets_on_complete(None)
     facet = complete.run_facets[LINEAGE_FACET]
     assert facet.verdict == "failed"
@@ -68,3 +68,39 @@ def test_credentials_in_a_uri_never_reach_lineage_or_messages(tmp_path):
     with pytest.raises(DataError) as info:
         open_source("s3://AKIAKEY:s3cr3t@bucket/train.parquet", version=3)
     assert "s3cr3t" not in str(info.value)
+
+
+def test_current_lookback_compares_only_the_recent_rows(tmp_path, example_contract_path):
+    from datetime import UTC, datetime, timedelta
+
+    import pyarrow as pa
+
+    # Old serving rows drifted; the last day's rows look like training: only they count.
+    ref = customer_features(2000, seed=1)
+    old = customer_features(2000, seed=2)
+    old = old.set_column(old.schema.get_field_index("orders_30d"), "orders_30d", pc.add(old["orders_30d"], 10))
+    recent = customer_features(2000, seed=3)
+    end = datetime(2026, 11, 20, tzinfo=UTC)
+    stamp = pa.timestamp("us", tz="UTC")
+    old = old.append_column("served_at", pa.array([end - timedelta(days=3)] * old.num_rows, stamp))
+    recent = recent.append_column("served_at", pa.array([end - timedelta(hours=2)] * recent.num_rows, stamp))
+    current = write_parquet(pa.concat_tables([old, recent]), str(tmp_path / "log.parquet"))
+    reference = write_parquet(ref, str(tmp_path / "ref.parquet"))
+    op = DriftGateOperator(task_id="t", reference=reference, current=current, contract_path=str(example_contract_path),
+                           time_column="served_at", current_lookback="24h")
+    result, _ = op._run({"data_interval_end": end})
+    assert result.verdict == "passed", result.message
+    whole = DriftGateOperator(task_id="t", reference=reference, current=current,
+                              contract_path=str(example_contract_path))
+    assert whole._run({})[0].verdict == "failed"
+
+
+def test_current_lookback_needs_a_timestamp_column(paths, example_contract_path):
+    from datetime import UTC, datetime
+
+    from airflow_provider_parity.exceptions import DataError
+
+    op = DriftGateOperator(task_id="t", reference=paths[0], current=paths[1], time_column="plan",
+                           current_lookback="24h", contract_path=str(example_contract_path))
+    with pytest.raises(DataError, match="not a timestamp"):
+        op._run({"data_interval_end": datetime(2026, 11, 20, tzinfo=UTC)})

@@ -110,3 +110,15 @@ def test_policy_round_trips_through_plain_data() -> None:
     again = PromotionPolicy.from_dict(json.loads(json.dumps(dataclasses.asdict(POLICY))))
     assert again == POLICY
     assert again.metrics[0] == MetricThreshold("auc", ("overall", "country=FR"), min=0.7, max_drop=0.005)
+
+
+def test_a_policy_arrives_as_json_text_from_a_templated_parameter() -> None:
+    from airflow_provider_parity.exceptions import ConfigurationError
+    from airflow_provider_parity.tracking.promotion import PromotionPolicy
+
+    policy = PromotionPolicy.coerce('{"metrics": [{"metric": "auc", "min": 0.7}]}')
+    assert policy.metrics[0].metric == "auc" and policy.metrics[0].min == 0.7
+    with pytest.raises(ConfigurationError, match="not JSON"):
+        PromotionPolicy.coerce("{metrics: nope")
+    with pytest.raises(ConfigurationError, match="JSON object"):
+        PromotionPolicy.coerce("[1, 2]")

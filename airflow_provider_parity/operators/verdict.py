@@ -1,0 +1,84 @@
+"""GateVerdictOperator: the one place a run says which gate blocked it, and why.
+
+A blocked gate fails its task, and Airflow marks everything downstream ``upstream_failed``;
+what is left is to say so plainly. Each gate gets ``record_block_reason`` as its
+``on_failure_callback`` (the reason is its one-line exception message, kept as an XCom), and
+the verdict task runs last whatever happened (``trigger_rule="all_done"``), writes
+``verdict.json`` beside the run's gate reports, and fails with ``blocked at <gate>: <reason>``
+when a gate blocked, so the run itself is failed, not quietly green.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_parity.compat import AirflowFailException, BaseOperator
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+XCOM_BLOCK_REASON = "parity_block_reason"
+_FAILED = ("failed", "upstream_failed")
+
+
+def record_block_reason(context: Any) -> None:
+    """``on_failure_callback`` for gate tasks: keep the one-line reason for the verdict."""
+    from airflow_provider_parity.notifications.gate_alert import failure_reason
+
+    context["ti"].xcom_push(key=XCOM_BLOCK_REASON, value=failure_reason(context))
+
+
+class GateVerdictOperator(BaseOperator):
+    """Summarise the gates of this run; fail with the first blocking gate's reason.
+
+    Args:
+        gates: the gate task ids, in pipeline order.
+        report_dir: base folder for ``verdict.json`` (default: the ``[parity] report_dir`` option).
+
+    Returns (XCom ``return_value``):
+        ``{"status": "passed" | "blocked", "blocked_by": task id or None, "reason": str or None,
+        "gates": {task id: {"state", "reason"}}, "tasks": {task id: state}}``.
+    """
+
+    template_fields: Sequence[str] = ("report_dir",)
+    ui_color = "#f0f0f0"
+
+    def __init__(self, *, gates: Sequence[str], report_dir: str | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("trigger_rule", "all_done")
+        super().__init__(**kwargs)
+        self.gates = list(gates)
+        self.report_dir = report_dir
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_parity.fileio import atomic_write_json
+        from airflow_provider_parity.operators.common import report_dir
+
+        ti = context["ti"]
+        states = _task_states(context)
+        gates = {}
+        for gate in self.gates:
+            reason = ti.xcom_pull(task_ids=gate, key=XCOM_BLOCK_REASON)
+            gates[gate] = {"state": states.get(gate), "reason": reason if states.get(gate) == "failed" else None}
+        blocked_by = next((g for g, info in gates.items() if info["state"] == "failed"), None)
+        other = sorted(t for t, s in states.items() if s == "failed" and t not in gates and t != self.task_id)
+        reason = gates[blocked_by]["reason"] if blocked_by else None
+        if blocked_by is None and other:
+            blocked_by, reason = other[0], "the task failed (see its log)"
+        verdict = {"status": "blocked" if blocked_by else "passed", "blocked_by": blocked_by, "reason": reason,
+                   "gates": gates, "tasks": {t: s for t, s in states.items() if t != self.task_id}}
+        atomic_write_json(report_dir(context, self.report_dir) / "verdict.json", verdict)
+        for gate, info in gates.items():
+            self.log.info("gate %-18s %s%s", gate, info["state"] or "not run",
+                          f": {info['reason']}" if info["reason"] else "")
+        if blocked_by:
+            ti.xcom_push(key="return_value", value=verdict)
+            raise AirflowFailException(f"blocked at {blocked_by}: {reason}")
+        return verdict
+
+
+def _task_states(context: Any) -> dict[str, str | None]:
+    """This run's task states, through the Task SDK (tasks cannot read the database)."""
+    ti = context["ti"]
+    found = ti.get_task_states(dag_id=ti.dag_id, run_ids=[ti.run_id])
+    return {task: (str(state) if state is not None else None) for task, state in found.get(ti.run_id, {}).items()}

@@ -1,0 +1,64 @@
+"""Heavy steps: plain functions run in the worker or in a Kubernetes pod, the same way.
+
+A step is named ``"package.module:function"``. It takes JSON-able keyword arguments and
+returns a JSON-able dict, so the in-process operator and the pod (through ``parity step
+run``) hand Airflow the same XCom. Optional result keys ``inputs`` and ``outputs`` (lists of
+``{"uri": ..., "version": ...}``) become the task's OpenLineage datasets.
+
+Airflow-free: the pod's entry point imports this and nothing of Airflow's.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from airflow_provider_parity.exceptions import ConfigurationError
+
+Step = Callable[..., Mapping[str, Any] | None]
+
+
+def resolve_step(name: str) -> Step:
+    """The function named ``module:function``.
+
+    Raises:
+        ConfigurationError: the name is malformed, or the module or function does not exist.
+    """
+    module_name, sep, function_name = name.partition(":")
+    if not sep or not module_name or not function_name.isidentifier():
+        raise ConfigurationError(f"step {name!r} must be 'package.module:function'")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        raise ConfigurationError(f"step {name!r}: module {exc.name!r} not found") from None
+    function = getattr(module, function_name, None)
+    if not callable(function):
+        raise ConfigurationError(f"step {name!r}: {module_name} has no function {function_name!r}")
+    return function  # type: ignore[no-any-return]
+
+
+def run_step(name: str, kwargs: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Call a step and return its result as a JSON-able dict (``{}`` when it returns None).
+
+    Raises:
+        ConfigurationError: the step cannot be found, or its result is not JSON-able.
+    """
+    result = resolve_step(name)(**dict(kwargs or {}))
+    payload = dict(result or {})
+    try:
+        # Round-trip so the in-process XCom is exactly what a pod's return.json would carry.
+        return json.loads(json.dumps(payload))  # type: ignore[no-any-return]
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"step {name!r} returned a value that is not JSON: {exc}") from None
+
+
+def lineage_datasets(result: Mapping[str, Any] | None, key: str) -> list[tuple[str, str | None]]:
+    """``(uri, version)`` pairs from a step result's ``inputs`` or ``outputs``."""
+    pairs = []
+    for item in (result or {}).get(key) or ():
+        if isinstance(item, Mapping) and item.get("uri"):
+            version = item.get("version")
+            pairs.append((str(item["uri"]), None if version is None else str(version)))
+    return pairs

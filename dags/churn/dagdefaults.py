@@ -1,0 +1,32 @@
+"""What every DAG of the bundle shares: owner, retries, tags, the day a run is about, gate callbacks."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from airflow_provider_parity.operators.verdict import record_block_reason
+
+OWNER = "ml-platform"
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": OWNER,
+    # Transient failures (a busy store, a pod eviction) get one more try; gates fail without retry.
+    "retries": 1,
+    "retry_delay": timedelta(minutes=2),
+}
+START = datetime(2026, 1, 1)
+# Gates keep their one-line reason for the run's verdict task.
+GATE_CALLBACKS = [record_block_reason]
+
+
+def feature_day(dag_run: Any) -> str:
+    """The day a run builds or trains on: the day before the run's logical date (or run_after).
+
+    Daily runs at 00:00 process the day that just ended; manual and asset-triggered runs have
+    no logical date in Airflow 3, so their run_after stands in.
+    """
+    moment: datetime = getattr(dag_run, "logical_date", None) or dag_run.run_after
+    return (moment - timedelta(days=1)).date().isoformat()
+
+
+MACROS = {"feature_day": feature_day}

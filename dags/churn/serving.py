@@ -1,0 +1,80 @@
+"""The serving side of the bundle: the feature log, the champion's training data, retraining requests.
+
+``log_serving_traffic`` stands in for the online service of the demo and the tests: it
+checks each request batch at the serving boundary against the same contract the training
+data passed (``check_batch``), then appends it to the serving feature log (a Delta table).
+The monitor reads that log back against the champion's pinned training snapshot, which it
+finds through MLflow.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from airflow_provider_parity.exceptions import ConfigurationError
+
+
+def log_serving_traffic(*, lake_uri: str, features_table: str, contract_path: str, day: str, drift: bool = False,
+                        n_requests: int = 1000, seed: int = 7) -> dict[str, Any]:
+    """Serve ``n_requests`` requests for ``day`` from that day's features and log what was served.
+
+    Returns:
+        ``{"rows", "version", "boundary": {"passed", "failures"}}``: the serving log version written
+        and what the boundary check found.
+    """
+    import pyarrow.compute as pc
+
+    from airflow_provider_parity.contracts.loader import load_contract
+    from airflow_provider_parity.delta import read_arrow
+    from airflow_provider_parity.delta.writer import write_version
+    from airflow_provider_parity.validation.native import check_batch
+    from churn.datagen import serving_traffic
+
+    served_day = date.fromisoformat(day)
+    features = read_arrow(features_table)
+    features = features.filter(pc.equal(features["feature_date"], served_day))
+    if features.num_rows == 0:
+        raise ConfigurationError(f"no features for {day} in {features_table}: run feature_pipeline for that day first")
+    traffic = serving_traffic(features, day=served_day, n_requests=n_requests, seed=seed, drift=drift)
+    boundary = check_batch(load_contract(contract_path), traffic.drop_columns(
+        [c for c in ("request_id", "served_at", "model_version") if c in traffic.column_names]))
+    written = write_version(f"{lake_uri}/serving/feature_log", traffic, mode="append",
+                            write_id=f"serving:{day}:{seed}:{int(drift)}")
+    return {"rows": traffic.num_rows, "version": written.snapshot.version,
+            "boundary": {"passed": boundary.success, "failures": [r.message() for r in boundary.failures]}}
+
+
+def champion_training_input(*, model_name: str, mlflow_conn_id: str | None = None) -> dict[str, Any] | None:
+    """The pinned Delta input the current champion was trained on, or None without a champion."""
+    from airflow_provider_parity.hooks.mlflow import MlflowHook
+    from airflow_provider_parity.tracking import keys
+    from airflow_provider_parity.tracking.client import aliases_of, load_version
+    from airflow_provider_parity.tracking.reproduce import recorded_inputs
+
+    with MlflowHook(mlflow_conn_id).client() as client:
+        try:
+            champion = aliases_of(client, model_name).get(keys.CHAMPION)
+        except ConfigurationError:
+            return None  # nothing registered yet
+        if champion is None:
+            return None
+        info = load_version(client, model_name, champion)
+    inputs = recorded_inputs(info.tags, f"{model_name} v{champion}")
+    pinned = next((p for p in inputs if p.name == "training"), inputs[0])
+    return {"model_version": champion, "uri": pinned.uri, "version": pinned.version,
+            "fingerprint": pinned.fingerprint}
+
+
+def last_model_age(*, model_name: str, mlflow_conn_id: str | None = None,
+                   now: datetime | None = None) -> float | None:
+    """Seconds since the newest version of ``model_name`` was registered (None: never)."""
+    from airflow_provider_parity.hooks.mlflow import MlflowHook
+
+    with MlflowHook(mlflow_conn_id).client() as client:
+        versions = client.search_model_versions(f"name = '{model_name}'", max_results=1,
+                                                order_by=["creation_timestamp DESC"])
+    if not versions:
+        return None
+    created = datetime.fromtimestamp(versions[0].creation_timestamp / 1000, tz=UTC)
+    return ((now or datetime.now(UTC)) - created).total_seconds()

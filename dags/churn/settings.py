@@ -1,0 +1,63 @@
+"""The bundle's settings: ``[parity]`` options (env ``AIRFLOW__PARITY__<KEY>``) over embedded defaults.
+
+The defaults are the one-machine setup: Delta tables under ``$AIRFLOW_HOME/lake``, the
+contracts and dbt project beside ``dags/``, MLflow's SQLite store. Helm and docker compose
+set the same options to object storage and servers; DAG files never change.
+Read when a DAG file is parsed; cheap (no heavy import).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from airflow_provider_parity.compat import parity_option
+
+# dags/churn/settings.py -> the bundle root, where contracts/ and dbt_project/ sit beside dags/.
+BUNDLE_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Settings:
+    lake_uri: str
+    contracts_dir: str
+    dbt_project_dir: str
+    dbt_target: str
+    mlflow_conn_id: str | None
+    model_name: str
+    alert_file: str
+    freshness_timeout: int
+    """Seconds the freshness sensor waits for fresh features before it blocks the run."""
+    skew_lookback: str
+    """How much recent serving traffic the skew gates compare with the training snapshot."""
+    min_retrain_interval: str
+    """A skew breach asks for retraining only when the last model is at least this old."""
+
+    @property
+    def features_table(self) -> str:
+        return f"{self.lake_uri}/features/customer_features"
+
+    @property
+    def serving_log_table(self) -> str:
+        return f"{self.lake_uri}/serving/feature_log"
+
+    @property
+    def contract_path(self) -> str:
+        return os.path.join(self.contracts_dir, "customer_features.yaml")
+
+
+def load_settings() -> Settings:
+    home = os.environ.get("AIRFLOW_HOME", os.path.expanduser("~/airflow"))
+    return Settings(
+        lake_uri=parity_option("lake_uri", "") or os.path.join(home, "lake"),
+        contracts_dir=parity_option("contracts_dir", "") or str(BUNDLE_ROOT / "contracts"),
+        dbt_project_dir=parity_option("dbt_project_dir", "") or str(BUNDLE_ROOT / "dbt_project"),
+        dbt_target=parity_option("dbt_target", "duckdb"),
+        mlflow_conn_id=parity_option("mlflow_conn_id", "") or None,
+        model_name=parity_option("model_name", "churn"),
+        alert_file=parity_option("alert_file", "") or os.path.join(home, "parity", "alerts.jsonl"),
+        freshness_timeout=int(parity_option("freshness_timeout", "21600")),
+        skew_lookback=parity_option("skew_lookback", "24h"),
+        min_retrain_interval=parity_option("min_retrain_interval", "6h"),
+    )

@@ -1,0 +1,118 @@
+"""daily_retraining: fresh, contract-clean, skew-free data -> a challenger -> champion, or nothing.
+
+Runs daily and whenever feature_pipeline commits a new feature version or the serving
+monitor reports skew. Every step that judges the data or the model is a gate: the
+freshness sensor, the contract gate on the pinned snapshot, the skew gate (training snapshot
+versus recent serving traffic) and the promotion gate. A gate that blocks fails its task,
+nothing downstream runs, and the verdict task fails the run with "blocked at <gate>: <why>".
+The model trains on one pinned Delta version; MLflow records the pin, its fingerprint, the
+contract and the gate results, so the training set can be recreated exactly.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import DAG, AssetOrTimeSchedule, CronTriggerTimetable, Param
+
+from airflow_provider_parity.notifications.gate_alert import GateAlertNotifier
+from airflow_provider_parity.operators.contract_gate import DataContractGateOperator
+from airflow_provider_parity.operators.delta import DeltaSnapshotOperator
+from airflow_provider_parity.operators.drift import DriftGateOperator
+from airflow_provider_parity.operators.mlflow import MlflowPromotionGateOperator, MlflowRegisterModelOperator
+from airflow_provider_parity.operators.step import parity_step
+from airflow_provider_parity.operators.verdict import GateVerdictOperator
+from airflow_provider_parity.sensors.delta import DeltaFreshnessSensor
+from churn.assets import SKEW_BREACH, features_asset
+from churn.dagdefaults import DEFAULT_ARGS, GATE_CALLBACKS, MACROS, START
+from churn.policy import PROMOTION_POLICY
+from churn.settings import load_settings
+
+settings = load_settings()
+PIN = "{{ ti.xcom_pull(task_ids='pin_snapshot')['version'] }}"
+GATES = ["features_fresh", "contract_gate", "skew_gate", "promotion_gate"]
+
+with DAG(
+    dag_id="daily_retraining",
+    description="Pinned snapshot -> contract and skew gates -> train -> evaluate -> register -> promotion gate",
+    schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("0 2 * * *", timezone="UTC"),
+                                 assets=features_asset(settings) | SKEW_BREACH),
+    start_date=START,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["parity", "churn", "training"],
+    user_defined_macros=MACROS,
+    render_template_as_native_obj=True,
+    params={"promotion_policy": Param(PROMOTION_POLICY, type="object",
+                                      description="What a challenger must show to become champion.")},
+    doc_md=__doc__,
+) as dag:
+    fresh = DeltaFreshnessSensor(
+        task_id="features_fresh",
+        table=settings.features_table,
+        contract=settings.contract_path,
+        timeout=settings.freshness_timeout,
+        poke_interval=max(1, min(300, settings.freshness_timeout // 10)),
+        mode="reschedule" if settings.freshness_timeout > 600 else "poke",
+        on_failure_callback=GATE_CALLBACKS,
+    )
+    pin = DeltaSnapshotOperator(task_id="pin_snapshot", table=settings.features_table, pin="latest")
+    contract_gate = DataContractGateOperator(
+        task_id="contract_gate",
+        contract_path=settings.contract_path,
+        data=settings.features_table,
+        version=PIN,
+        environment="training",
+        on_failure_callback=GATE_CALLBACKS,
+    )
+    skew_gate = DriftGateOperator(
+        task_id="skew_gate",
+        reference=settings.features_table,
+        reference_version=PIN,
+        reference_format="delta",
+        current=settings.serving_log_table,
+        current_format="delta",
+        contract_path=settings.contract_path,
+        time_column="served_at",
+        current_lookback=settings.skew_lookback,
+        on_failure_callback=GATE_CALLBACKS,
+    )
+    train = parity_step(
+        task_id="train",
+        step="churn.training:train",
+        op_kwargs={
+            "table_uri": settings.features_table,
+            "version": PIN,
+            "contract_path": settings.contract_path,
+            "gate_reports": {"contract": "{{ ti.xcom_pull(task_ids='contract_gate', key='report_json') }}",
+                             "skew": "{{ ti.xcom_pull(task_ids='skew_gate', key='report_json') }}"},
+            "mlflow_conn_id": settings.mlflow_conn_id,
+            "airflow": {"dag_id": "{{ dag.dag_id }}", "run_id": "{{ run_id }}", "task_id": "train",
+                        "try_number": "{{ ti.try_number }}"},
+        },
+    )
+    evaluate = parity_step(
+        task_id="evaluate",
+        step="churn.training:evaluate",
+        op_kwargs={"run_id": "{{ ti.xcom_pull(task_ids='train')['run_id'] }}", "table_uri": settings.features_table,
+                   "version": PIN, "mlflow_conn_id": settings.mlflow_conn_id},
+    )
+    register = MlflowRegisterModelOperator(
+        task_id="register",
+        model_name=settings.model_name,
+        run_id="{{ ti.xcom_pull(task_ids='train')['run_id'] }}",
+        mlflow_conn_id=settings.mlflow_conn_id,
+    )
+    promote = MlflowPromotionGateOperator(
+        task_id="promotion_gate",
+        model_name=settings.model_name,
+        policy="{{ params.promotion_policy }}",
+        challenger_version="{{ ti.xcom_pull(task_ids='register')['version'] }}",
+        mlflow_conn_id=settings.mlflow_conn_id,
+        on_failure_callback=GATE_CALLBACKS,
+    )
+    verdict = GateVerdictOperator(
+        task_id="verdict",
+        gates=GATES,
+        on_failure_callback=[GateAlertNotifier(alert_file=settings.alert_file)],
+    )
+    fresh >> pin >> [contract_gate, skew_gate] >> train >> evaluate >> register >> promote >> verdict

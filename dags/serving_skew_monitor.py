@@ -1,0 +1,78 @@
+"""serving_skew_monitor: what serving sees versus what the champion was trained on, hourly.
+
+Finds the champion's pinned training snapshot through MLflow, compares the recent serving
+feature log with it feature by feature (drift report with attribution), and on a breach
+alerts (GateAlertNotifier) and emits the ``churn.serving_skew_breach`` asset, which triggers
+daily_retraining, unless the newest model is younger than the minimum retraining interval.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.sdk import DAG, get_current_context, task
+
+from airflow_provider_parity.compat import AirflowSkipException
+from airflow_provider_parity.notifications.gate_alert import GateAlertNotifier
+from airflow_provider_parity.operators.drift import DriftGateOperator
+from airflow_provider_parity.operators.verdict import GateVerdictOperator
+from churn.assets import SKEW_BREACH
+from churn.dagdefaults import DEFAULT_ARGS, GATE_CALLBACKS, START
+from churn.settings import load_settings
+
+settings = load_settings()
+CHAMPION = "{{ ti.xcom_pull(task_ids='find_champion') }}"
+
+with DAG(
+    dag_id="serving_skew_monitor",
+    description="Serving feature log vs the champion's training snapshot; alert and request retraining on skew",
+    schedule="@hourly",
+    start_date=START,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["parity", "churn", "monitoring"],
+    doc_md=__doc__,
+) as dag:
+
+    @task
+    def find_champion() -> dict[str, Any]:
+        """The champion's training input; skips the run when there is no champion yet."""
+        from churn.serving import champion_training_input
+
+        found = champion_training_input(model_name=settings.model_name, mlflow_conn_id=settings.mlflow_conn_id)
+        if found is None:
+            raise AirflowSkipException(f"no champion for {settings.model_name!r} yet: nothing to compare with")
+        return found
+
+    skew = DriftGateOperator(
+        task_id="serving_skew",
+        reference="{{ ti.xcom_pull(task_ids='find_champion')['uri'] }}",
+        reference_version="{{ ti.xcom_pull(task_ids='find_champion')['version'] }}",
+        reference_format="delta",
+        current=settings.serving_log_table,
+        current_format="delta",
+        contract_path=settings.contract_path,
+        time_column="served_at",
+        current_lookback=settings.skew_lookback,
+        on_failure_callback=[*GATE_CALLBACKS, GateAlertNotifier(alert_file=settings.alert_file)],
+    )
+
+    @task(trigger_rule="one_failed", outlets=[SKEW_BREACH])
+    def request_retraining() -> str:
+        """Ask for retraining (an asset event) unless the newest model is too young."""
+        from airflow_provider_parity.contracts.model import parse_duration
+        from churn.serving import last_model_age
+
+        context = get_current_context()
+        minimum = parse_duration(settings.min_retrain_interval).total_seconds()
+        age = last_model_age(model_name=settings.model_name, mlflow_conn_id=settings.mlflow_conn_id)
+        if age is not None and age < minimum:
+            raise AirflowSkipException(f"newest model is {age / 3600:.1f}h old, under the minimum retraining "
+                                       f"interval {settings.min_retrain_interval}: not requesting retraining")
+        reason = context["ti"].xcom_pull(task_ids="serving_skew", key="parity_block_reason")
+        context["outlet_events"][SKEW_BREACH].extra = {"reason": reason, "run_id": context["run_id"]}
+        return f"retraining requested: {reason}"
+
+    verdict = GateVerdictOperator(task_id="verdict", gates=["serving_skew"])
+    find_champion() >> skew >> request_retraining() >> verdict
