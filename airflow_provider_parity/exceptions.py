@@ -108,3 +108,11 @@ class ServiceUnavailable(ParityError):
     """
 
     exit_code = 2
+
+
+class DbtBuildFailed(GateFailure):
+    """dbt could not build a model (e.g. a raw column is missing): nothing downstream may run."""
+
+
+class DbtTestFailed(DbtBuildFailed):
+    """A dbt data test failed: names the test, the model, the column and observed versus expected."""

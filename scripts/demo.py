@@ -1,62 +1,159 @@
-"""The README's first command: validate bundled example data against its contract.
+"""The README's first command: the reference DAGs end to end, on one machine, no services.
 
-Writes a clean feature table and one with each kind of injected fault, validates each
-through the gate's engine (Great Expectations), and prints which passed or was blocked
-and why, with the report paths. Outputs go to ./.parity/demo.
+Sets a local AIRFLOW_HOME (SQLite metadata, Delta tables under .parity/demo/lake, MLflow's
+SQLite store, dbt on duckdb, OpenLineage events to a file), generates churn data, and runs
+three days through feature_pipeline, daily_retraining and serving_skew_monitor with Airflow's
+own ``dag.test()``:
+
+  day 1  clean data                 -> the model trains and becomes champion
+  day 2  drifted serving traffic    -> the skew gate blocks retraining; the monitor alerts
+  day 3  a broken data contract     -> dbt's contract tests block the features; retraining
+                                       is blocked because the features are now stale
+
+Ends with a summary: which gates passed or blocked and why, the model and data versions,
+and where the reports are. Exit 0 when every day ended as it should, 1 otherwise.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-from airflow_provider_parity.contracts import load_contract
-from airflow_provider_parity.examples import customer_features, write_parquet
-from airflow_provider_parity.exceptions import ParityError
-from airflow_provider_parity.validation.report import write_reports
-from airflow_provider_parity.validation.sources import load_data
-from airflow_provider_parity.validation.validate import validate_table
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-CONTRACT = REPO / "contracts" / "customer_features.yaml"
 OUT = REPO / ".parity" / "demo"
-CASES = [("clean", "none"), ("null spike", "nulls"), ("range violation", "range"),
-         ("duplicate keys", "duplicates"), ("unknown category", "category"), ("stale data", "stale"),
-         ("schema break", "schema")]
+DAYS = [("clean day", (), False), ("serving drift", (), True), ("broken contract", ("null_spike",), False)]
+
+
+def configure(out: Path) -> None:
+    """The embedded default, under ``out``: set before Airflow is imported (it reads config once)."""
+    home = out / "airflow"
+    env = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__PARITY__LAKE_URI": str(out / "lake"),
+        "AIRFLOW__PARITY__REPORT_DIR": str(out / "reports"),
+        "AIRFLOW__PARITY__ALERT_FILE": str(out / "alerts.jsonl"),
+        # A blocked freshness gate should say so in seconds here, not after the production 6 h.
+        "AIRFLOW__PARITY__FRESHNESS_TIMEOUT": "4",
+        "AIRFLOW__OPENLINEAGE__TRANSPORT": f'{{"type": "file", "log_file_path": "{out / "openlineage.jsonl"}", '
+                                           '"append": true}',
+        "MLFLOW_TRACKING_URI": f"sqlite:///{out / 'mlflow' / 'mlflow.db'}",
+        "GX_ANALYTICS_ENABLED": "false",
+        "MLFLOW_ENABLE_TELEMETRY": "false",
+        "DO_NOT_TRACK": "1",
+    }
+    os.environ.update(env)
+    (out / "mlflow").mkdir(parents=True, exist_ok=True)
+    sys.path.insert(0, str(REPO / "dags"))  # what Airflow does for a DAG bundle
+
+
+@contextmanager
+def quiet(log: Path) -> Iterator[None]:
+    """Send Airflow's task logs (stdout and stderr, at the descriptor level) to ``log``."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(log, "ab") as sink:
+        os.dup2(sink.fileno(), 1)
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def progress(log: Path) -> Callable[[str, Callable[[], Any]], Any]:
+    def wrap(label: str, step: Callable[[], Any]) -> Any:
+        print(f"    {label:<22}", end=" ", flush=True)
+        started = time.perf_counter()
+        with quiet(log):
+            result = step()
+        print(f"{_status(result):<60.60} {time.perf_counter() - started:5.1f} s", flush=True)
+        return result
+
+    return wrap
+
+
+def _status(result: Any) -> str:
+    if isinstance(result, dict):  # serving traffic
+        return f"{result['rows']} requests logged (serving log v{result['version']})"
+    if result.blocked_by:
+        return f"BLOCKED at {result.blocked_by}"
+    return "skipped (no champion yet)" if result.state == "success" and not any(
+        result.ran(t) for t in ("serving_skew", "write_features", "promotion_gate")) else result.state
+
+
+def summary(results: list[tuple[str, Any]], out: Path) -> bool:
+    from churn.serving import champion_training_input
+    from churn.settings import load_settings
+
+    settings = load_settings()
+    print("\nsummary")
+    expected_ok = True
+    for (label, _faults, _drift), (_, day) in zip(DAYS, results, strict=True):
+        print(f"  {day.day}  {label}")
+        for outcome in (day.features, day.retraining, day.monitor):
+            verdict = f"BLOCKED at {outcome.blocked_by}: {outcome.reason}" if outcome.blocked_by else "passed"
+            print(f"      {outcome.dag_id:<22} {verdict}")
+        request = day.monitor.tasks.get("request_retraining")
+        if day.monitor.blocked_by:
+            print(f"      {'':<22} retraining request: {'sent (asset event)' if request == 'success' else request}"
+                  f"{' (the newest model is younger than the minimum retraining interval)' if request == 'skipped' else ''}")
+        for note in day.notes:
+            print(f"      note: {note}")
+    with quiet(out / "airflow.log"):
+        champion = champion_training_input(model_name=settings.model_name, mlflow_conn_id=settings.mlflow_conn_id)
+    first, second, third = (day for _, day in results)
+    expected_ok = (first.retraining.ran("promotion_gate") and second.retraining.blocked_by == "skew_gate"
+                   and third.features.blocked_by == "dbt_build" and third.retraining.blocked_by == "features_fresh"
+                   and champion is not None and champion["model_version"] == "1")
+    if champion:
+        print(f"\n  champion: {settings.model_name} v{champion['model_version']}, trained on {champion['uri']} "
+              f"version {champion['version']} (fingerprint {champion['fingerprint'][:16]}...)")
+    alerts = out / "alerts.jsonl"
+    print(f"  alerts:   {alerts} ({len(alerts.read_text().splitlines()) if alerts.exists() else 0} alerts)")
+    print(f"  reports:  {out / 'reports'}  (HTML per gate and run; verdict.json per run)")
+    print(f"  lineage:  {out / 'openlineage.jsonl'}")
+    print(f"  mlflow:   mlflow ui --backend-store-uri {os.environ['MLFLOW_TRACKING_URI']}")
+    print(f"  logs:     {out / 'airflow.log'}")
+    print("\n" + ("every day ended as it should: clean data promoted, drift and the broken contract blocked"
+                  if expected_ok else "UNEXPECTED: see the rows above and the log"))
+    return bool(expected_ok)
 
 
 def main() -> int:
-    contract = load_contract(CONTRACT)
-    print(f"contract {contract.ref} ({CONTRACT.relative_to(REPO)})")
-    rows = []
-    for label, fault in CASES:
-        data = write_parquet(customer_features(5000, fault=fault), str(OUT / "data" / f"{fault}.parquet"))
-        started = time.perf_counter()
-        print(f"  validating {label:<17}", end=" ", flush=True)
-        try:
-            loaded = load_data(data)
-            result = validate_table(contract, loaded.table, source=loaded.source, environment="training")
-            write_reports(result, json_path=OUT / "reports" / f"{fault}.json", html_path=OUT / "reports" / f"{fault}.html")
-            verdict = "passed" if result.success else "BLOCKED"
-            why = "" if result.success else "; ".join(r.message() for r in result.failures)
-            report = result.report_html
-        except ParityError as exc:
-            verdict, why, report = f"BAD INPUT (exit {exc.exit_code})", str(exc), None
-        print(f"{verdict:<18} {time.perf_counter() - started:5.1f} s")
-        rows.append((label, verdict, why, report))
-    print("\nsummary")
-    for label, verdict, why, report in rows:
-        print(f"  {label:<17} {verdict}")
-        if why:
-            print(f"      why:    {why}")
-        if report:
-            print(f"      report: {report}")
-    clean_ok = rows[0][1] == "passed"
-    others_blocked = all(v != "passed" for _, v, _, _ in rows[1:])
-    print("\nthe gate let clean data through and blocked every fault" if clean_ok and others_blocked
-          else "\nUNEXPECTED: see the rows above")
-    return 0 if clean_ok and others_blocked else 1
+    shutil.rmtree(OUT, ignore_errors=True)  # every demo starts from nothing
+    OUT.mkdir(parents=True)
+    configure(OUT)
+    log = OUT / "airflow.log"
+    print(f"parity demo: AIRFLOW_HOME={os.environ['AIRFLOW_HOME']}")
+    print("  migrating the Airflow metadata database (SQLite) ...", flush=True)
+    with open(log, "ab") as sink:
+        subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, stdout=sink, stderr=sink)
+    from churn.scenario import run_day
+
+    today = datetime.now(UTC).date()
+    results = []
+    for offset, (label, faults, drift) in enumerate(DAYS):
+        day = today - timedelta(days=len(DAYS) - offset)
+        print(f"\n  day {offset + 1} ({day}): {label}")
+        results.append((label, run_day(day, faults=faults, serving_drift=drift, wrap=progress(log))))
+    return 0 if summary(results, OUT) else 1
 
 
 if __name__ == "__main__":

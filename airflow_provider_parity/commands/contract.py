@@ -55,7 +55,7 @@ def _dbt(args: argparse.Namespace) -> int:
     from airflow_provider_parity.contracts.loader import load_contract
 
     contracts = [load_contract(f) for f in args.files]
-    for path in write_dbt(contracts, args.project_dir, adapter=args.adapter):
+    for path in write_dbt(contracts, args.project_dir, adapter=args.adapter, constraints=not args.no_constraints):
         print(path)
     return 0
 
@@ -122,7 +122,10 @@ def register(subparsers: Any) -> None:
     dbt = sub.add_parser("dbt", help="write dbt schema.yml (enforced contract + tests) and test macros")
     dbt.add_argument("files", nargs="+", metavar="FILE")
     dbt.add_argument("--project-dir", required=True)
-    dbt.add_argument("--adapter", choices=["duckdb", "spark", "postgres"], default="duckdb")
+    dbt.add_argument("--adapter", choices=["duckdb", "spark", "postgres", "target"], default="duckdb",
+                     help="column types for this adapter; 'target': resolved by dbt from the profile's target")
+    dbt.add_argument("--no-constraints", action="store_true",
+                     help="no not_null constraints in the model contract: the data tests count null rows instead")
     dbt.set_defaults(func=_dbt)
     export = sub.add_parser("odcs-export", help="write the contract as an Open Data Contract Standard v3 document")
     export.add_argument("file")

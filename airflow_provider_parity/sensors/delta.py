@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_parity.compat import BaseSensorOperator, conf
+from airflow_provider_parity.compat import AirflowFailException, BaseSensorOperator, conf
 from airflow_provider_parity.operators.delta import (
     _DeltaTableMixin,
     load_contract_param,
@@ -110,8 +110,17 @@ class DeltaFreshnessSensor(_DeltaTableMixin, BaseSensorOperator):
         return PokeReturnValue(is_done=result.fresh, xcom_value=result.to_dict())
 
     def execute(self, context: Context) -> Any:
+        return self._failing_once(lambda: self._execute(context))
+
+    def _failing_once(self, call: Any) -> Any:
+        """A breach or bad input fails the task without retry: waiting longer is what timeout is for."""
+        from airflow_provider_parity.exceptions import BadInputError, GateFailure
+
         try:
-            return self._execute(context)
+            return call()
+        except (BadInputError, GateFailure) as exc:
+            self._error = exc
+            raise AirflowFailException(str(exc)) from exc
         except BaseException as exc:
             self._error = exc
             raise
@@ -158,6 +167,9 @@ class DeltaFreshnessSensor(_DeltaTableMixin, BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the trigger fired: return the fresh result or fail with the breach."""
+        return self._failing_once(lambda: self._resume(event))  # type: ignore[no-any-return]
+
+    def _resume(self, event: dict[str, Any] | None) -> dict[str, Any]:
         from airflow_provider_parity.delta.freshness import FreshnessResult
         from airflow_provider_parity.exceptions import BadInputError, FreshnessBreach
 
@@ -168,10 +180,8 @@ class DeltaFreshnessSensor(_DeltaTableMixin, BaseSensorOperator):
         if status == "fresh":
             return dict(event["result"])
         if status == "breach":
-            self._error = FreshnessBreach(str(event.get("message")), result=event.get("result"))
-            raise self._error
-        self._error = BadInputError(str(event.get("message") or f"unexpected trigger event {event!r}"))
-        raise self._error
+            raise FreshnessBreach(str(event.get("message")), result=event.get("result"))
+        raise BadInputError(str(event.get("message") or f"unexpected trigger event {event!r}"))
 
     def get_openlineage_facets_on_start(self) -> OperatorLineage[Any, Any]:
         from airflow_provider_parity.lineage import input_dataset, operator_lineage

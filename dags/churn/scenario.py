@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -84,19 +84,25 @@ def run_dag(dag_id: str, day: date, conf_: dict[str, Any] | None = None) -> RunO
 
 
 def run_day(day: date, *, faults: Collection[str] = (), serving_drift: bool = False,
-            settings: Settings | None = None) -> DayResult:
-    """One simulated day through the three scheduled DAGs."""
+            settings: Settings | None = None, wrap: Callable[[str, Callable[[], Any]], Any] | None = None) -> DayResult:
+    """One simulated day through the three scheduled DAGs.
+
+    ``wrap(label, step)`` runs each step (default: just calls it): the demo uses it to show
+    progress and keep Airflow's task logs out of the terminal.
+    """
     from churn.serving import log_serving_traffic
 
     settings = settings or load_settings()
-    features = run_dag("feature_pipeline", day, {"faults": ",".join(faults)})
+    call = wrap or (lambda _label, step: step())
+    features = call("feature_pipeline", lambda: run_dag("feature_pipeline", day, {"faults": ",".join(faults)}))
     serving = None
     notes = []
     if features.ran("write_features"):
-        serving = log_serving_traffic(lake_uri=settings.lake_uri, features_table=settings.features_table,
-                                      contract_path=settings.contract_path, day=day.isoformat(), drift=serving_drift)
+        serving = call("serving traffic", lambda: log_serving_traffic(
+            lake_uri=settings.lake_uri, features_table=settings.features_table,
+            contract_path=settings.contract_path, day=day.isoformat(), drift=serving_drift))
     else:
         notes.append("no new features: the online service served yesterday's and logged no traffic")
-    retraining = run_dag("daily_retraining", day)
-    monitor = run_dag("serving_skew_monitor", day)
+    retraining = call("daily_retraining", lambda: run_dag("daily_retraining", day))
+    monitor = call("serving_skew_monitor", lambda: run_dag("serving_skew_monitor", day))
     return DayResult(day, features, retraining, monitor, serving, notes)
