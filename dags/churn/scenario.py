@@ -84,7 +84,8 @@ def run_dag(dag_id: str, day: date, conf_: dict[str, Any] | None = None) -> RunO
 
 
 def run_day(day: date, *, faults: Collection[str] = (), serving_drift: bool = False,
-            settings: Settings | None = None, wrap: Callable[[str, Callable[[], Any]], Any] | None = None) -> DayResult:
+            settings: Settings | None = None, retraining_conf: dict[str, Any] | None = None,
+            wrap: Callable[[str, Callable[[], Any]], Any] | None = None) -> DayResult:
     """One simulated day through the three scheduled DAGs.
 
     ``wrap(label, step)`` runs each step (default: just calls it): the demo uses it to show
@@ -103,6 +104,6 @@ def run_day(day: date, *, faults: Collection[str] = (), serving_drift: bool = Fa
             contract_path=settings.contract_path, day=day.isoformat(), drift=serving_drift))
     else:
         notes.append("no new features: the online service served yesterday's and logged no traffic")
-    retraining = call("daily_retraining", lambda: run_dag("daily_retraining", day))
+    retraining = call("daily_retraining", lambda: run_dag("daily_retraining", day, retraining_conf))
     monitor = call("serving_skew_monitor", lambda: run_dag("serving_skew_monitor", day))
     return DayResult(day, features, retraining, monitor, serving, notes)

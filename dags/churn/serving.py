@@ -9,7 +9,7 @@ finds through MLflow.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from airflow_provider_parity.exceptions import ConfigurationError
@@ -37,8 +37,10 @@ def log_serving_traffic(*, lake_uri: str, features_table: str, contract_path: st
     if features.num_rows == 0:
         raise ConfigurationError(f"no features for {day} in {features_table}: run feature_pipeline for that day first")
     traffic = serving_traffic(features, day=served_day, n_requests=n_requests, seed=seed, drift=drift)
+    # The features served on a day are judged as of the end of that day (freshness included).
     boundary = check_batch(load_contract(contract_path), traffic.drop_columns(
-        [c for c in ("request_id", "served_at", "model_version") if c in traffic.column_names]))
+        [c for c in ("request_id", "served_at", "model_version") if c in traffic.column_names]),
+        now=datetime.combine(served_day + timedelta(days=1), time(), tzinfo=UTC))
     written = write_version(f"{lake_uri}/serving/feature_log", traffic, mode="append",
                             write_id=f"serving:{day}:{seed}:{int(drift)}")
     return {"rows": traffic.num_rows, "version": written.snapshot.version,

@@ -1,0 +1,171 @@
+"""The reference DAGs end to end, in real Airflow DAG runs: a clean day ships, every blocked day stops.
+
+One story, run once for the module (each DAG through ``dag.test()`` on the session's SQLite
+metadata database, Delta tables in a temp lake, MLflow's SQLite store, dbt on duckdb):
+
+  day 1  clean                         -> trained, registered, promoted (champion v1)
+  day 2  drifted serving traffic       -> blocked at the skew gate; the monitor alerts
+  day 3  null spike in the raw data    -> blocked at dbt_build; retraining blocked as stale
+  day 4  clean, but a demanding policy -> blocked at the promotion gate (v2 stays challenger)
+
+then each remaining fault of the generator against feature_pipeline alone, and the
+reproducibility audit of the champion.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[3]
+MODEL = "churn_e2e"
+DAYS = [date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3), date(2026, 3, 4)]
+STRICT_POLICY = {"promotion_policy": {"required_gates": ["contract", "skew"],
+                                      "metrics": [{"metric": "auc", "slices": ["overall"], "min": 0.99}]}}
+DOWNSTREAM_OF_GATES = ("train", "evaluate", "register", "promotion_gate")
+
+
+@pytest.fixture(scope="module")
+def bundle(airflow_db: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The bundle's DAG files in the session's dags folder, its settings pointing at a temp lake."""
+    import os
+
+    root = tmp_path_factory.mktemp("bundle")
+    (airflow_db / "dags").mkdir(exist_ok=True)
+    for dag_file in (REPO / "dags").glob("*.py"):
+        shutil.copy(dag_file, airflow_db / "dags" / dag_file.name)
+    settings = {
+        "AIRFLOW__PARITY__LAKE_URI": str(root / "lake"),
+        "AIRFLOW__PARITY__ALERT_FILE": str(root / "alerts.jsonl"),
+        "AIRFLOW__PARITY__MODEL_NAME": MODEL,
+        "AIRFLOW__PARITY__FRESHNESS_TIMEOUT": "3",
+        "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}",
+    }
+    os.environ.update(settings)
+    return {"root": root, **settings}
+
+
+@pytest.fixture(scope="module")
+def story(bundle: dict[str, Any]) -> dict[str, Any]:
+    from churn.scenario import run_day
+
+    return {
+        "clean": run_day(DAYS[0]),
+        "drift": run_day(DAYS[1], serving_drift=True),
+        "broken": run_day(DAYS[2], faults=["null_spike"]),
+        "strict": run_day(DAYS[3], retraining_conf=STRICT_POLICY),
+    }
+
+
+def _client() -> Any:
+    from mlflow import MlflowClient
+
+    return MlflowClient()
+
+
+def _aliases() -> dict[str, str]:
+    from airflow_provider_parity.tracking.client import aliases_of
+
+    return aliases_of(_client(), MODEL)
+
+
+def test_a_clean_day_builds_trains_and_promotes(story: dict[str, Any], bundle: dict[str, Any]) -> None:
+    day = story["clean"]
+    assert day.features.state == "success" and set(day.features.tasks.values()) == {"success"}
+    assert day.retraining.state == "success", day.retraining.tasks
+    assert set(day.retraining.tasks.values()) == {"success"}
+    assert day.retraining.verdict["status"] == "passed"
+    # The online stand-in checked what it served against the same contract, at the boundary.
+    assert day.serving["boundary"] == {"passed": True, "failures": []}
+    version = _client().get_model_version(MODEL, "1")
+    data = json.loads(version.tags["parity.data"])
+    assert [(Path(d["uri"]).name, d["version"]) for d in data] == [("customer_features", 0)]
+    assert version.tags["parity.gate.contract.status"] == "passed"
+    assert version.tags["parity.gate.skew.status"] == "passed"
+    assert version.tags["parity.contract.hash"]
+    # The monitor found the champion's snapshot through MLflow and saw no skew.
+    assert day.monitor.tasks["serving_skew"] == "success"
+    assert day.monitor.tasks["request_retraining"] == "skipped"
+
+
+def test_drifted_serving_traffic_blocks_training_and_alerts(story: dict[str, Any], bundle: dict[str, Any]) -> None:
+    day = story["drift"]
+    assert day.features.state == "success"
+    assert day.retraining.state == "failed"
+    assert day.retraining.blocked_by == "skew_gate"
+    assert "avg_ticket_30d: psi=" in day.retraining.reason
+    assert {t: day.retraining.tasks[t] for t in DOWNSTREAM_OF_GATES} == dict.fromkeys(DOWNSTREAM_OF_GATES,
+                                                                                     "upstream_failed")
+    assert day.monitor.blocked_by == "serving_skew"
+    # The newest model is minutes old: under the 6h minimum interval, no retraining request.
+    assert day.monitor.tasks["request_retraining"] == "skipped"
+    alerts = [json.loads(line) for line in Path(bundle["AIRFLOW__PARITY__ALERT_FILE"]).read_text().splitlines()]
+    assert any(a["dag_id"] == "serving_skew_monitor" and a["task_id"] == "serving_skew"
+               and "avg_ticket_30d" in a["reason"] for a in alerts)
+
+
+def test_a_broken_contract_stops_the_features_and_then_retraining(story: dict[str, Any]) -> None:
+    from airflow_provider_parity.delta import resolve_snapshot
+    from churn.settings import load_settings
+
+    day = story["broken"]
+    assert day.features.blocked_by == "dbt_build"
+    assert "dbt test not_null on customer_features.plan failed" in day.features.reason
+    assert day.features.tasks["contract_gate"] == "upstream_failed"
+    assert day.features.tasks["write_features"] == "upstream_failed"
+    # Versions 0, 1, 2 for days 1, 2 and 4: none for the broken day.
+    history = resolve_snapshot(load_settings().features_table)
+    assert history.version == 2
+    assert day.retraining.blocked_by == "features_fresh"
+    assert "freshness SLO of customer_features" in day.retraining.reason
+    assert day.retraining.tasks["pin_snapshot"] == "upstream_failed"
+
+
+def test_the_promotion_gate_keeps_a_challenger_that_misses_the_policy(story: dict[str, Any]) -> None:
+    day = story["strict"]
+    assert day.retraining.blocked_by == "promotion_gate"
+    assert "auc" in day.retraining.reason and "0.99" in day.retraining.reason
+    assert day.retraining.tasks["register"] == "success"
+    assert _aliases() == {"champion": "1", "challenger": "2"}
+
+
+def test_no_model_was_promoted_on_a_blocked_day(story: dict[str, Any]) -> None:
+    versions = _client().search_model_versions(f"name = '{MODEL}'")
+    # Day 1 and day 4 trained; days 2 and 3 never reached training.
+    assert sorted(str(v.version) for v in versions) == ["1", "2"]
+    assert _aliases()["champion"] == "1"
+
+
+@pytest.mark.parametrize(("fault", "expected"), [
+    ("schema_break", 'does not have a column named "signup_date"'),
+    ("range_violation", "parity_between on customer_features.avg_ticket_30d"),
+    ("duplicate_keys", "parity_unique_combination on customer_features"),
+    ("stale", "parity_max_age on customer_features.updated_at"),
+])
+def test_each_raw_data_fault_is_blocked_before_the_feature_table(story: dict[str, Any], fault: str,
+                                                                  expected: str) -> None:
+    from airflow_provider_parity.delta import resolve_snapshot
+    from churn.scenario import run_dag
+    from churn.settings import load_settings
+
+    before = resolve_snapshot(load_settings().features_table).version
+    outcome = run_dag("feature_pipeline", date(2026, 4, 1), {"faults": fault})
+    assert outcome.state == "failed"
+    assert outcome.blocked_by == "dbt_build"
+    assert expected in outcome.reason
+    assert outcome.tasks["write_features"] == "upstream_failed"
+    assert resolve_snapshot(load_settings().features_table).version == before
+
+
+def test_the_champions_training_set_reproduces(story: dict[str, Any]) -> None:
+    from churn.scenario import run_dag
+
+    outcome = run_dag("reproduce_training_set", DAYS[3], {"model_name": MODEL, "version": "1"})
+    assert outcome.tasks == {"reproduce": "success"}
