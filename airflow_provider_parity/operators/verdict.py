@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_parity.compat import AirflowFailException, BaseOperator
 
 if TYPE_CHECKING:
+    from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
 
 XCOM_BLOCK_REASON = "parity_block_reason"
@@ -49,6 +50,7 @@ class GateVerdictOperator(BaseOperator):
         super().__init__(**kwargs)
         self.gates = list(gates)
         self.report_dir = report_dir
+        self._verdict: dict[str, Any] | None = None
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_parity.fileio import atomic_write_json
@@ -67,6 +69,7 @@ class GateVerdictOperator(BaseOperator):
             blocked_by, reason = other[0], "the task failed (see its log)"
         verdict = {"status": "blocked" if blocked_by else "passed", "blocked_by": blocked_by, "reason": reason,
                    "gates": gates, "tasks": {t: s for t, s in states.items() if t != self.task_id}}
+        self._verdict = verdict
         atomic_write_json(report_dir(context, self.report_dir) / "verdict.json", verdict)
         for gate, info in gates.items():
             self.log.info("gate %-18s %s%s", gate, info["state"] or "not run",
@@ -75,6 +78,40 @@ class GateVerdictOperator(BaseOperator):
             ti.xcom_push(key="return_value", value=verdict)
             raise AirflowFailException(f"blocked at {blocked_by}: {reason}")
         return verdict
+
+    # --- OpenLineage: the verdict as a run facet; a blocked run carries the reason as its error.
+
+    def _lineage(self) -> OperatorLineage[Any, Any]:
+        from airflow_provider_parity import lineage
+
+        verdict = self._verdict
+        blocked = verdict is not None and verdict["status"] == "blocked"
+        facets = lineage.error_facets(
+            AirflowFailException(f"blocked at {verdict['blocked_by']}: {verdict['reason']}") if blocked and verdict
+            else None)
+        if verdict is not None:
+            facets[LINEAGE_FACET] = verdict_run_facet(verdict)
+        return lineage.operator_lineage(run_facets=facets)
+
+    def get_openlineage_facets_on_start(self) -> OperatorLineage[Any, Any]:
+        return self._lineage()
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage[Any, Any]:
+        return self._lineage()
+
+    def get_openlineage_facets_on_failure(self, task_instance: Any) -> OperatorLineage[Any, Any]:
+        return self._lineage()
+
+
+LINEAGE_FACET = "parity_verdict"
+
+
+def verdict_run_facet(verdict: dict[str, Any]) -> Any:
+    """An OpenLineage run facet with the run's verdict: status, the blocking gate and why."""
+    from openlineage.client.facet_v2 import RunFacet
+
+    return RunFacet().with_additional_properties(status=verdict["status"], blocked_by=verdict["blocked_by"],
+                                                 reason=verdict["reason"], gates=verdict["gates"])
 
 
 def _task_states(context: Any) -> dict[str, str | None]:
