@@ -22,7 +22,7 @@ from airflow_provider_parity.operators.step import parity_step
 from airflow_provider_parity.operators.verdict import GateVerdictOperator
 from airflow_provider_parity.sensors.delta import DeltaFreshnessSensor
 from churn.assets import SKEW_BREACH, features_asset
-from churn.dagdefaults import DEFAULT_ARGS, GATE_CALLBACKS, MACROS, START
+from churn.dagdefaults import DAG_DEFAULTS, GATE_CALLBACKS, MACROS
 from churn.policy import PROMOTION_POLICY
 from churn.settings import load_settings
 
@@ -35,10 +35,7 @@ with DAG(
     description="Pinned snapshot -> contract and skew gates -> train -> evaluate -> register -> promotion gate",
     schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("0 2 * * *", timezone="UTC"),
                                  assets=features_asset(settings) | SKEW_BREACH),
-    start_date=START,
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    **DAG_DEFAULTS,
     tags=["parity", "churn", "training"],
     user_defined_macros=MACROS,
     render_template_as_native_obj=True,

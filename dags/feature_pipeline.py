@@ -17,7 +17,7 @@ from airflow_provider_parity.operators.delta import DeltaWriteOperator
 from airflow_provider_parity.operators.step import parity_step
 from airflow_provider_parity.operators.verdict import GateVerdictOperator
 from churn.assets import features_asset
-from churn.dagdefaults import DEFAULT_ARGS, GATE_CALLBACKS, MACROS, START
+from churn.dagdefaults import DAG_DEFAULTS, GATE_CALLBACKS, MACROS
 from churn.settings import load_settings
 
 settings = load_settings()
@@ -28,10 +28,7 @@ with DAG(
     dag_id="feature_pipeline",
     description="Raw orders and customers -> dbt -> contract gate -> customer_features (Delta)",
     schedule="@daily",
-    start_date=START,
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    **DAG_DEFAULTS,
     tags=["parity", "churn", "features"],
     user_defined_macros=MACROS,
     render_template_as_native_obj=True,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from airflow.sdk import DAG, Param
 
 from airflow_provider_parity.operators.mlflow import MlflowReproduceOperator
-from churn.dagdefaults import DEFAULT_ARGS, START
+from churn.dagdefaults import DAG_DEFAULTS
 from churn.settings import load_settings
 
 settings = load_settings()
@@ -19,9 +19,7 @@ with DAG(
     dag_id="reproduce_training_set",
     description="Recreate a model version's training set from its pinned Delta versions and compare",
     schedule=None,
-    start_date=START,
-    catchup=False,
-    default_args=DEFAULT_ARGS,
+    **DAG_DEFAULTS,
     tags=["parity", "churn", "audit"],
     params={
         "model_name": Param(settings.model_name, type="string", description="Registered model name."),

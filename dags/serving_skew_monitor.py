@@ -17,7 +17,7 @@ from airflow_provider_parity.notifications.gate_alert import GateAlertNotifier
 from airflow_provider_parity.operators.drift import DriftGateOperator
 from airflow_provider_parity.operators.verdict import GateVerdictOperator
 from churn.assets import SKEW_BREACH
-from churn.dagdefaults import DEFAULT_ARGS, GATE_CALLBACKS, START
+from churn.dagdefaults import DAG_DEFAULTS, GATE_CALLBACKS
 from churn.settings import load_settings
 
 settings = load_settings()
@@ -27,10 +27,7 @@ with DAG(
     dag_id="serving_skew_monitor",
     description="Serving feature log vs the champion's training snapshot; alert and request retraining on skew",
     schedule="@hourly",
-    start_date=START,
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    **DAG_DEFAULTS,
     tags=["parity", "churn", "monitoring"],
     doc_md=__doc__,
 ) as dag:

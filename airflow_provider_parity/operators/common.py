@@ -6,8 +6,9 @@ Kept free of heavy imports, like every module the dag-processor reaches.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.sdk import BaseOperatorLink
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
     from airflow.sdk.types import TaskInstanceKey
 
+T = TypeVar("T")
 XCOM_REPORT_HTML = "report_html"
 XCOM_REPORT_JSON = "report_json"
 
@@ -80,3 +82,24 @@ def read_sql(conn_id: str, sql: str) -> pa.Table:
 
     hook = BaseHook.get_connection(conn_id).get_hook()  # type: ignore[no-untyped-call]
     return to_arrow(hook.get_df(sql, df_type="pandas"))
+
+
+def fail_fast(operator: Any, call: Callable[[], T]) -> T:
+    """Run ``call``; a gate failure or bad input fails the task at once, without retry.
+
+    Retrying would meet the same data or the same configuration; the task fails with the
+    exception's one-line message. Any exception is kept on ``operator._error`` for the
+    OpenLineage failure event.
+    """
+    from airflow_provider_parity.compat import AirflowFailException
+    from airflow_provider_parity.exceptions import BadInputError, GateFailure
+
+    operator._error = None
+    try:
+        return call()
+    except (BadInputError, GateFailure) as exc:
+        operator._error = exc
+        raise AirflowFailException(str(exc)) from exc
+    except BaseException as exc:
+        operator._error = exc
+        raise

@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from airflow_provider_parity.compat import AirflowFailException, BaseOperator, parity_option
+from airflow_provider_parity.compat import BaseOperator, parity_option
 
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
@@ -50,18 +50,10 @@ class ParityStepOperator(BaseOperator):
         self._error: BaseException | None = None
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_parity.exceptions import BadInputError, GateFailure
+        from airflow_provider_parity.operators.common import fail_fast
         from airflow_provider_parity.steps import run_step
 
-        self._error = None
-        try:
-            self._result = run_step(self.step, self.op_kwargs)
-        except (BadInputError, GateFailure) as exc:
-            self._error = exc
-            raise AirflowFailException(str(exc)) from exc
-        except Exception as exc:
-            self._error = exc
-            raise
+        self._result = fail_fast(self, lambda: run_step(self.step, self.op_kwargs))
         return self._result
 
     def _lineage(self, error: BaseException | None = None) -> OperatorLineage[Any, Any]:

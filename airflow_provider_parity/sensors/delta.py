@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_parity.compat import AirflowFailException, BaseSensorOperator, conf
+from airflow_provider_parity.compat import BaseSensorOperator, conf
+from airflow_provider_parity.operators.common import fail_fast
 from airflow_provider_parity.operators.delta import (
     _DeltaTableMixin,
     load_contract_param,
@@ -110,20 +111,8 @@ class DeltaFreshnessSensor(_DeltaTableMixin, BaseSensorOperator):
         return PokeReturnValue(is_done=result.fresh, xcom_value=result.to_dict())
 
     def execute(self, context: Context) -> Any:
-        return self._failing_once(lambda: self._execute(context))
-
-    def _failing_once(self, call: Any) -> Any:
-        """A breach or bad input fails the task without retry: waiting longer is what timeout is for."""
-        from airflow_provider_parity.exceptions import BadInputError, GateFailure
-
-        try:
-            return call()
-        except (BadInputError, GateFailure) as exc:
-            self._error = exc
-            raise AirflowFailException(str(exc)) from exc
-        except BaseException as exc:
-            self._error = exc
-            raise
+        # A breach or bad input fails without retry: waiting longer is what timeout is for.
+        return fail_fast(self, lambda: self._execute(context))
 
     def _execute(self, context: Context) -> Any:
         from airflow.sdk.exceptions import AirflowSensorTimeout
@@ -167,7 +156,7 @@ class DeltaFreshnessSensor(_DeltaTableMixin, BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the trigger fired: return the fresh result or fail with the breach."""
-        return self._failing_once(lambda: self._resume(event))  # type: ignore[no-any-return]
+        return fail_fast(self, lambda: self._resume(event))
 
     def _resume(self, event: dict[str, Any] | None) -> dict[str, Any]:
         from airflow_provider_parity.delta.freshness import FreshnessResult

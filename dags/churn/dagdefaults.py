@@ -15,6 +15,10 @@ DEFAULT_ARGS: dict[str, Any] = {
     "retry_delay": timedelta(minutes=2),
 }
 START = datetime(2026, 1, 1)
+# Every DAG of the bundle: no backfill of missed intervals on deploy, one run at a time per DAG
+# (a run pins, trains and promotes: two at once would race for the champion alias).
+DAG_DEFAULTS: dict[str, Any] = {"start_date": START, "catchup": False, "max_active_runs": 1,
+                                "default_args": DEFAULT_ARGS}
 # Gates keep their one-line reason for the run's verdict task.
 GATE_CALLBACKS = [record_block_reason]
 
