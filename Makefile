@@ -3,7 +3,7 @@
 UV_RUN := python3 -m uv run --frozen --all-extras --no-sync
 PACKAGE := airflow_provider_parity
 
-.PHONY: setup demo test test-unit test-integration lint typecheck bench
+.PHONY: setup demo test test-unit test-integration test-deploy prodlike lint typecheck bench
 
 setup:
 	@bash scripts/setup.sh
@@ -20,6 +20,14 @@ test-unit: setup
 
 test-integration: setup
 	$(UV_RUN) pytest tests -q -m integration
+
+# The production-like stack (PostgreSQL, mlflow server, Airflow's services) driven through the REST API.
+test-deploy: setup
+	$(UV_RUN) pytest tests -q -m deploy
+
+# The same stack by hand: start it, run one clean day, print the URLs; Ctrl-C stops everything.
+prodlike: setup
+	$(UV_RUN) python scripts/prodlike.py --clean-day
 
 lint: setup
 	$(UV_RUN) ruff check $(PACKAGE) dags tests benchmarks scripts

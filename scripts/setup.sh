@@ -14,5 +14,10 @@ if ! command -v java >/dev/null 2>&1; then
   echo "==> installing a Java runtime for Spark (Debian openjdk-17-jre-headless)"
   (apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless) >/dev/null
 fi
+# The production-like test (tests/deploy/prodlike) starts a throw-away PostgreSQL from Debian's packages.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo "==> installing PostgreSQL for the production-like test (Debian postgresql)"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >/dev/null
+fi
 echo "==> syncing the locked environment (uv.lock, all extras)"
 python3 -m uv sync --frozen --all-extras --quiet

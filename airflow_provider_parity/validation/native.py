@@ -148,14 +148,25 @@ def to_arrow(batch: Any) -> pa.Table:
 
 
 def evaluate_rules(contract: Contract, table: pa.Table, *, environment: Environment | None = None,
-                   now: datetime | None = None) -> list[RuleResult]:
-    """Evaluate every contract rule on ``table`` (whose schema is already known to match)."""
+                   now: datetime | None = None, kinds: frozenset[str] | None = None) -> list[RuleResult]:
+    """Evaluate the contract's rules on ``table`` (whose schema is already known to match).
+
+    ``kinds``: rule kinds to leave out (None: evaluate every rule).
+    """
     moment = now or datetime.now(UTC)
-    return [_evaluate(rule, table, moment) for rule in compile_rules(contract, environment)]
+    skipped = kinds or frozenset()
+    return [_evaluate(rule, table, moment) for rule in compile_rules(contract, environment)
+            if rule.kind not in skipped]
+
+
+# Properties of a whole dataset, not of a batch of requests: a request log repeats customers,
+# and one request is not "fewer than 100 rows".
+DATASET_RULES = frozenset({"unique", "compound_unique", "row_count", "completeness"})
 
 
 def check_batch(contract: Contract, batch: Any, *, environment: Environment | None = "serving",
-                now: datetime | None = None, source: str = "serving batch") -> ValidationResult:
+                now: datetime | None = None, source: str = "serving batch",
+                dataset_rules: bool = False) -> ValidationResult:
     """Check one batch against ``contract`` and report every problem as data, never by raising.
 
     Missing features and wrong types come back as failed ``schema`` results; the value
@@ -167,12 +178,15 @@ def check_batch(contract: Contract, batch: Any, *, environment: Environment | No
         environment: which side's columns to expect (``"serving"`` drops training-only labels).
         now: reference time for freshness.
         source: how the batch is named in the result.
+        dataset_rules: also check uniqueness, row count and completeness, which describe a whole
+            dataset (a day of features), not a batch of requests; off at the serving boundary.
     """
     started = time.perf_counter()
     table = to_arrow(batch)
     rules = schema_results(contract, table.schema, environment=environment)
     if not rules:
-        rules = evaluate_rules(contract, table, environment=environment, now=now)
+        rules = evaluate_rules(contract, table, environment=environment, now=now,
+                               kinds=None if dataset_rules else DATASET_RULES)
     return ValidationResult(contract=contract.ref, contract_hash=contract.fingerprint, source=source,
                             engine="arrow", row_count=table.num_rows, rules=rules, environment=environment,
                             duration_seconds=time.perf_counter() - started)

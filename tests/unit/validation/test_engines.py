@@ -62,9 +62,17 @@ def test_serving_check_reports_schema_problems_as_data(example_contract):
 
 def test_serving_check_accepts_pandas_and_dicts(example_contract):
     frame = customer_features(20, fault="range").to_pandas()
-    assert [r.rule for r in check_batch(example_contract, frame).failures] == ["between(orders_30d)", "row_count(table)"]
+    assert [r.rule for r in check_batch(example_contract, frame).failures] == ["between(orders_30d)"]
     now = datetime.now(UTC)
     result = check_batch(example_contract.model_copy(update={"row_count": None}), {
         "customer_id": ["C000001"], "feature_date": [now.date()], "tenure_days": [3], "orders_30d": [2],
         "avg_ticket_30d": [12.5], "plan": ["gold"], "region": ["north"], "updated_at": [now]})
     assert [r.rule for r in result.failures] == ["in_set(plan)"]
+
+
+def test_serving_check_leaves_dataset_rules_to_the_dataset_gate(example_contract):
+    # A request log repeats customers and a batch is small: neither breaks the contract's dataset rules.
+    batch = pa.concat_tables([customer_features(20)] * 3)
+    assert check_batch(example_contract, batch).success
+    whole = check_batch(example_contract, batch, dataset_rules=True)
+    assert {r.rule for r in whole.failures} == {"compound_unique(customer_id,feature_date)", "row_count(table)"}

@@ -1,0 +1,831 @@
+"""A production-like stack on loopback: PostgreSQL, ``mlflow server`` and Airflow's four services.
+
+Every piece is a real process started here, in its own session, with its output in a log file:
+
+* PostgreSQL from the distribution's packages (``initdb`` and ``postgres``; run as the
+  ``postgres`` user when we are root, because ``initdb`` refuses root), TCP on 127.0.0.1 only,
+  password authentication, one database and role each for Airflow and MLflow.
+* ``mlflow server`` on that PostgreSQL, serving artifacts from a local folder.
+* Airflow on that PostgreSQL with the LocalExecutor: ``airflow db migrate``, then
+  ``api-server``, ``scheduler``, ``dag-processor`` and ``triggerer``. Configuration comes from
+  the environment only (nothing from the caller's ``AIRFLOW_*`` variables leaks in), with the
+  real SimpleAuthManager login, an ``mlflow_default`` connection and OpenLineage events
+  written to a file.
+
+``Stack`` stops everything it started whatever happened (Airflow and MLflow together, then
+PostgreSQL); a stop ends every process still in the session the service was started in, so
+task processes and server workers go too, and the kernel stops the services if the process
+that started them dies without cleaning up. ``scripts/prodlike.py`` and ``tests/deploy/prodlike`` both use this module.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+REPO = Path(__file__).resolve().parents[3]
+VENV_BIN = Path(sys.executable).parent
+LOOPBACK = "127.0.0.1"
+ADMIN_USER = "parity"
+OPENLINEAGE_NAMESPACE = "parity-prodlike"
+# Variables of the caller that must not reach the stack: the test session's own Airflow home,
+# its SQLite database, unit-test mode and disabled lineage, and any MLflow target.
+_FOREIGN_PREFIXES = ("AIRFLOW", "_AIRFLOW", "MLFLOW_", "OPENLINEAGE_")
+
+T = TypeVar("T")
+
+
+class StackError(RuntimeError):
+    """A service did not start or died, or a wait ran out of time."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(what: str, probe: Callable[[], T | None], *, timeout: float, interval: float = 0.5,
+              alive: Callable[[], None] | None = None) -> T:
+    """Call ``probe`` until it returns something other than None.
+
+    Args:
+        what: what we wait for, for the error message.
+        probe: returns the awaited value, or None to try again; OSError counts as None.
+        timeout: seconds before giving up.
+        interval: seconds between tries.
+        alive: called before each try; raises when a process we depend on died.
+
+    Returns:
+        The probe's first non-None value.
+
+    Raises:
+        StackError: the deadline passed.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        if alive is not None:
+            alive()
+        with contextlib.suppress(OSError):
+            value = probe()
+            if value is not None:
+                return value
+        if time.monotonic() > deadline:
+            raise StackError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(interval)
+
+
+def tail(path: Path, lines: int = 40) -> str:
+    """The last ``lines`` lines of a text file ('' when it does not exist)."""
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _session_members(sid: int) -> list[int]:
+    """Process ids in session ``sid``: a service and every descendant that did not leave it."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # Fields after the command name (which may hold spaces) start at the last ')'.
+        fields = stat[stat.rfind(")") + 2:].split()
+        if int(fields[3]) == sid:
+            members.append(int(entry.name))
+    return members
+
+
+def _die_with_parent(signum: int) -> Callable[[], None] | None:
+    """A ``preexec_fn`` asking Linux to send ``signum`` to the child when we die, even by SIGKILL.
+
+    The finalizers cannot run if the test process is killed outright; the kernel's parent-death
+    signal still stops the services. None off Linux.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_set_pdeathsig = 1
+
+    def arm() -> None:
+        libc.prctl(pr_set_pdeathsig, signum, 0, 0, 0)
+
+    return arm
+
+
+@dataclass
+class Service:
+    """One started process: its name, its log, and how to stop it.
+
+    Attributes:
+        tier: services stop in tiers, highest first, all of a tier at once (the databases last).
+        whole_group: send the stop signal to the whole process group, so server workers and
+            helpers shut down cleanly together; False for a server that stops its own children.
+    """
+
+    name: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+    stop_signal: int = signal.SIGTERM
+    tier: int = 1
+    whole_group: bool = True
+
+    def check_alive(self) -> None:
+        """Raise with the log's tail if the process has exited.
+
+        Raises:
+            StackError: it exited.
+        """
+        if self.proc.poll() is not None:
+            raise StackError(f"{self.name} exited with {self.proc.returncode}:\n{tail(self.log)}")
+
+    def request_stop(self) -> None:
+        """Send the stop signal (no wait)."""
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                if self.whole_group:
+                    os.killpg(self.proc.pid, self.stop_signal)
+                else:
+                    os.kill(self.proc.pid, self.stop_signal)
+
+    def finish_stop(self, grace: float = 20) -> None:
+        """Wait for the exit (SIGKILL after ``grace`` seconds), then end what is left in its session."""
+        try:
+            self.proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        # A task process or worker that moved to its own process group is still in the session.
+        if sys.platform.startswith("linux"):
+            for pid in _session_members(self.proc.pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+
+    def stop(self, grace: float = 20) -> None:
+        """Stop the process and everything it started."""
+        self.request_stop()
+        self.finish_stop(grace)
+
+
+@dataclass
+class Stack:
+    """Services started in one folder, stopped together, newest first."""
+
+    root: Path
+    services: list[Service] = field(default_factory=list)
+    cleanups: list[Callable[[], None]] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+
+    def note(self, message: str) -> None:
+        """Append a timed milestone to ``<root>/logs/stack.log`` (where the minutes go)."""
+        log = self.root / "logs" / "stack.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("a") as out:
+            out.write(f"{time.monotonic() - self.started:7.1f}s {message}\n")
+
+    def start(self, name: str, cmd: list[str], *, env: Mapping[str, str], user: str | None = None,
+              cwd: Path | None = None, stop_signal: int = signal.SIGTERM, tier: int = 1,
+              whole_group: bool = True) -> Service:
+        """Start ``cmd`` in a new session with its output in ``<root>/logs/<name>.log``.
+
+        Args:
+            name: the service's name (log file, messages).
+            cmd: the command line.
+            env: its whole environment.
+            user: run as this user (we must be root for that).
+            cwd: its working folder (default: the stack's root).
+            stop_signal: the signal that shuts it down cleanly.
+            tier: stop order, highest first (see ``Service``).
+            whole_group: signal its whole process group when stopping (see ``Service``).
+
+        Returns:
+            The running service, registered for ``stop_all``.
+        """
+        log = self.root / "logs" / f"{name}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        identity: dict[str, Any] = {}
+        if user is not None:
+            account = pwd.getpwnam(user)
+            identity = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
+        with log.open("ab") as out:
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    env=dict(env), cwd=cwd or self.root, start_new_session=True,
+                                    preexec_fn=_die_with_parent(stop_signal), **identity)
+        service = Service(name, proc, log, stop_signal, tier, whole_group)
+        self.services.append(service)
+        return service
+
+    def run(self, name: str, cmd: list[str], *, env: Mapping[str, str], user: str | None = None,
+            cwd: Path | None = None, timeout: float = 300) -> None:
+        """Run a one-off command to completion, its output in ``<root>/logs/<name>.log``.
+
+        Raises:
+            StackError: it failed or ran past ``timeout`` (the log's tail is in the message).
+        """
+        service = self.start(name, cmd, env=env, user=user, cwd=cwd)
+        try:
+            code = service.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            service.stop()
+            raise StackError(f"{name} ran longer than {timeout:.0f}s:\n{tail(service.log)}") from None
+        finally:
+            self.services.remove(service)
+        if code != 0:
+            raise StackError(f"{name} failed with exit code {code}:\n{tail(service.log)}")
+
+    def check_alive(self) -> None:
+        """Raise if any service has died."""
+        for service in self.services:
+            service.check_alive()
+
+    def log_tails(self, lines: int = 30) -> str:
+        """The tail of every service's log, for a failure message."""
+        return "\n".join(f"----- {s.name} ({s.log}) -----\n{tail(s.log, lines)}" for s in self.services)
+
+    def stop_all(self) -> None:
+        """Stop every service, tier by tier, then run the cleanups; errors do not stop the rest."""
+        while self.services:
+            tier = max(service.tier for service in self.services)
+            stopping = [service for service in self.services if service.tier == tier]
+            for service in stopping:
+                with contextlib.suppress(Exception):
+                    service.request_stop()
+            for service in stopping:
+                with contextlib.suppress(Exception):
+                    service.finish_stop()
+                self.services.remove(service)
+                self.note(f"stopped {service.name} (exit code {service.proc.returncode})")
+        while self.cleanups:
+            with contextlib.suppress(Exception):
+                self.cleanups.pop()()
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+@dataclass(frozen=True)
+class Database:
+    """A database on the stack's PostgreSQL and the role that owns it."""
+
+    host: str
+    port: int
+    name: str
+    user: str
+    password: str = field(repr=False)
+
+    def url(self, driver: str = "postgresql") -> str:
+        """A SQLAlchemy URL, e.g. ``postgresql+psycopg2://user:pw@127.0.0.1:5432/db``."""
+        return (f"{driver}://{self.user}:{urllib.parse.quote(self.password, safe='')}"
+                f"@{self.host}:{self.port}/{self.name}")
+
+
+def postgres_bin_dir() -> Path | None:
+    """The folder holding ``initdb`` and ``postgres``: ``$PARITY_PG_BIN``, Debian's newest, or PATH."""
+    if configured := os.environ.get("PARITY_PG_BIN"):
+        return Path(configured)
+    # Debian keeps server binaries off PATH, one folder per major version.
+    debian = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name)
+                    if p.parent.parent.name.isdigit() else 0)
+    if debian:
+        return debian[-1].parent
+    found = shutil.which("initdb")
+    return Path(found).parent if found else None
+
+
+def start_postgres(stack: Stack, databases: tuple[str, ...], *, timeout: float = 60) -> dict[str, Database]:
+    """Initialise and start a throw-away PostgreSQL on 127.0.0.1 with one database per name.
+
+    The cluster lives in its own temporary folder (not under ``stack.root``, which may be private
+    to root) owned by the server's user, removed by the stack's cleanup. Durability settings are
+    off: nothing here must survive a crash.
+
+    Args:
+        stack: where the server is registered.
+        databases: a database and an owning role (same name, random password) for each.
+        timeout: seconds to wait for the server to accept connections.
+
+    Returns:
+        The databases by name.
+
+    Raises:
+        StackError: PostgreSQL is not installed, or did not start.
+    """
+    import psycopg2
+
+    bin_dir = postgres_bin_dir()
+    if bin_dir is None or not (bin_dir / "initdb").exists():
+        raise StackError("PostgreSQL server binaries not found (apt-get install postgresql, or set PARITY_PG_BIN)")
+    # initdb refuses to run as root: use the account the distribution's package created.
+    user = "postgres" if os.geteuid() == 0 else None
+    if user is not None:
+        try:
+            pwd.getpwnam(user)
+        except KeyError:
+            raise StackError("running as root needs a 'postgres' user for the server (apt-get install postgresql)") \
+                from None
+    cluster = Path(tempfile.mkdtemp(prefix="parity-pg-"))
+    stack.cleanups.append(lambda: shutil.rmtree(cluster, ignore_errors=True))
+    superuser_password = secrets.token_urlsafe(16)
+    (cluster / "pwfile").write_text(superuser_password + "\n")
+    if user is not None:
+        account = pwd.getpwnam(user)
+        os.chown(cluster, account.pw_uid, account.pw_gid)
+        os.chown(cluster / "pwfile", account.pw_uid, account.pw_gid)
+    data = cluster / "data"
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+    stack.run("initdb", [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "scram-sha-256",
+                         f"--pwfile={cluster / 'pwfile'}", "-E", "UTF8", "--no-sync"],
+              env=env, user=user, cwd=cluster, timeout=120)
+    port = free_port()
+    command = [str(bin_dir / "postgres"), "-D", str(data), "-p", str(port),
+               "-c", f"listen_addresses={LOOPBACK}", "-c", "unix_socket_directories=",
+               "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+               "-c", "max_connections=200"]
+    # SIGINT to the postmaster alone is PostgreSQL's fast shutdown; it stops its backends itself.
+    server = stack.start("postgres", command, env=env, user=user, cwd=cluster, stop_signal=signal.SIGINT,
+                         tier=0, whole_group=False)
+
+    def connect() -> Any:
+        try:
+            return psycopg2.connect(host=LOOPBACK, port=port, user="postgres", password=superuser_password,
+                                    dbname="postgres", connect_timeout=2)
+        except psycopg2.OperationalError:
+            return None
+
+    admin = wait_for("PostgreSQL to accept connections", connect, timeout=timeout, alive=server.check_alive)
+    admin.autocommit = True
+    found = {}
+    # CREATE DATABASE refuses a transaction block, so no ``with admin:`` here.
+    with admin.cursor() as cur:
+        for name in databases:
+            password = secrets.token_urlsafe(16)
+            cur.execute(f'CREATE ROLE "{name}" LOGIN PASSWORD %s', (password,))
+            cur.execute(f'CREATE DATABASE "{name}" OWNER "{name}"')
+            found[name] = Database(LOOPBACK, port, name, name, password)
+    admin.close()
+    return found
+
+
+# --------------------------------------------------------------------------- MLflow
+
+
+def http_ok(url: str) -> bool | None:
+    """True when ``url`` answers 200, None otherwise (for ``wait_for``)."""
+    try:
+        with urllib.request.urlopen(url, timeout=3) as answer:
+            return True if answer.status == 200 else None
+    except (urllib.error.URLError, OSError):
+        return None
+
+
+def clean_environment() -> dict[str, str]:
+    """The caller's environment without its Airflow, MLflow and OpenLineage settings."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(_FOREIGN_PREFIXES)}
+
+
+def start_mlflow(stack: Stack, database: Database) -> tuple[Service, str]:
+    """Start ``mlflow server`` on the database, artifacts served from ``<root>/mlflow-artifacts``.
+
+    It takes a while to import its app; call ``wait_healthy`` once the rest is under way.
+
+    Returns:
+        The service and its URL.
+    """
+    port = free_port()
+    env = clean_environment() | {
+        # In the environment, not on the command line: ``ps`` would show the password.
+        "MLFLOW_BACKEND_STORE_URI": database.url("postgresql+psycopg2"),
+        # No job runner: it starts seven more Python processes for GenAI jobs nothing here uses.
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+        "MLFLOW_ENABLE_TELEMETRY": "false",
+        "DO_NOT_TRACK": "1",
+    }
+    server = stack.start("mlflow", [
+        str(VENV_BIN / "mlflow"), "server", "--host", LOOPBACK, "--port", str(port), "--workers", "1",
+        "--serve-artifacts", "--artifacts-destination", str(stack.root / "mlflow-artifacts"),
+    ], env=env)
+    return server, f"http://{LOOPBACK}:{port}"
+
+
+def wait_healthy(service: Service, url: str, *, timeout: float = 180) -> None:
+    """Wait until ``url`` answers 200.
+
+    Raises:
+        StackError: the service exited or the deadline passed.
+    """
+    wait_for(f"{service.name} at {url}", lambda: http_ok(url), timeout=timeout, alive=service.check_alive)
+
+
+# --------------------------------------------------------------------------- Airflow
+
+
+AIRFLOW_SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer")
+
+
+@dataclass(frozen=True)
+class Airflow:
+    """A running Airflow: where it lives and how to reach its REST API."""
+
+    home: Path
+    url: str
+    username: str
+    # Out of repr: pytest prints fixtures' values in failure reports.
+    password: str = field(repr=False)
+    env: dict[str, str] = field(repr=False)
+    openlineage_file: Path
+
+    @property
+    def log_folder(self) -> Path:
+        """Where task logs are written."""
+        return self.home / "logs"
+
+
+def airflow_environment(home: Path, *, database: Database, api_port: int, dags_folder: Path,
+                        extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Everything Airflow's processes read, as environment variables (no airflow.cfg edits).
+
+    Args:
+        home: ``AIRFLOW_HOME``.
+        database: the metadata database.
+        api_port: the api-server's port; tasks reach the Execution API there.
+        dags_folder: the DAG bundle's folder.
+        extra: more variables (connections, ``[parity]`` settings); they win.
+
+    Returns:
+        The whole environment for ``airflow`` commands.
+    """
+    from cryptography.fernet import Fernet
+
+    api = f"http://{LOOPBACK}:{api_port}"
+    env = clean_environment() | {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        # Two cores: a few task slots are enough and keep memory and CPU in check.
+        "AIRFLOW__CORE__PARALLELISM": "4",
+        "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{api}/execution/",
+        "AIRFLOW__CORE__AUTH_MANAGER":
+            "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": database.url("postgresql+psycopg2"),
+        "AIRFLOW__API__HOST": LOOPBACK,
+        "AIRFLOW__API__PORT": str(api_port),
+        "AIRFLOW__API__WORKERS": "1",
+        "AIRFLOW__API__BASE_URL": api,
+        # Shared by every process: the scheduler signs the tokens the api-server checks.
+        "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32),
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+        # React quickly: the defaults suit a long-lived deployment, not a four-minute test.
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+        "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "300",
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+        "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "60",
+        "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "2",
+        "AIRFLOW__OPENLINEAGE__NAMESPACE": OPENLINEAGE_NAMESPACE,
+        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(
+            {"type": "file", "log_file_path": str(home / "openlineage" / "events.jsonl"), "append": True}),
+        "GX_ANALYTICS_ENABLED": "false",
+        "MLFLOW_ENABLE_TELEMETRY": "false",
+        "DO_NOT_TRACK": "1",
+    }
+    env.update(extra or {})
+    return env
+
+
+def prepare_airflow(stack: Stack, database: Database, *, dags_folder: Path, extra_env: Mapping[str, str],
+                    timeout: float = 240) -> Airflow:
+    """Write the Airflow home (login) and migrate the metadata database; no service runs yet.
+
+    Args:
+        stack: where the migration's log goes.
+        database: the (empty) metadata database.
+        dags_folder: the DAG bundle.
+        extra_env: connections and ``[parity]`` settings for the bundle.
+        timeout: seconds for the migration.
+
+    Returns:
+        The Airflow to start with ``start_airflow``.
+
+    Raises:
+        StackError: the migration failed.
+    """
+    home = stack.root / "airflow-home"
+    (home / "openlineage").mkdir(parents=True, exist_ok=True)
+    password = secrets.token_urlsafe(16)
+    (home / "passwords.json").write_text(json.dumps({ADMIN_USER: password}))
+    api_port = free_port()
+    env = airflow_environment(home, database=database, api_port=api_port, dags_folder=dags_folder, extra=extra_env)
+    stack.run("airflow-db-migrate", [str(VENV_BIN / "airflow"), "db", "migrate"], env=env, timeout=timeout)
+    return Airflow(home=home, url=f"http://{LOOPBACK}:{api_port}", username=ADMIN_USER, password=password,
+                   env=env, openlineage_file=home / "openlineage" / "events.jsonl")
+
+
+def start_airflow(stack: Stack, airflow: Airflow) -> Service:
+    """Start the api-server, scheduler, dag-processor and triggerer (no wait).
+
+    Returns:
+        The api-server, for ``wait_healthy`` on ``{url}/api/v2/monitor/health``.
+    """
+    services = [stack.start(f"airflow-{name}", [str(VENV_BIN / "airflow"), name], env=airflow.env)
+                for name in AIRFLOW_SERVICES]
+    return services[0]
+
+
+class ApiError(RuntimeError):
+    """A REST call answered with an error status."""
+
+    def __init__(self, method: str, path: str, status: int, body: str) -> None:
+        super().__init__(f"{method} {path}: HTTP {status}: {body[:500]}")
+        self.status = status
+
+
+class AirflowApi:
+    """Airflow's REST API v2 with a JWT from the SimpleAuthManager's token endpoint.
+
+    Args:
+        airflow: the running Airflow.
+    """
+
+    def __init__(self, airflow: Airflow, *, token: str | None = None) -> None:
+        self.base = airflow.url
+        self._credentials = (airflow.username, airflow.password)
+        self._token = token
+
+    def login(self, username: str, password: str) -> str:
+        """A JWT from ``POST /auth/token`` (the SimpleAuthManager's login).
+
+        Raises:
+            ApiError: the credentials were refused.
+        """
+        answer = self._send("POST", "/auth/token", {"username": username, "password": password}, auth=False)
+        return str(answer["access_token"])
+
+    def token(self) -> str:
+        """The admin user's JWT, fetched once."""
+        if self._token is None:
+            self._token = self.login(*self._credentials)
+        return self._token
+
+    def get(self, path: str, **query: Any) -> Any:
+        """GET ``path`` (below the base URL) and decode its JSON."""
+        suffix = f"?{urllib.parse.urlencode(query)}" if query else ""
+        return self._send("GET", path + suffix)
+
+    def post(self, path: str, body: Any) -> Any:
+        """POST JSON to ``path``."""
+        return self._send("POST", path, body)
+
+    def patch(self, path: str, body: Any) -> Any:
+        """PATCH JSON to ``path``."""
+        return self._send("PATCH", path, body)
+
+    def _send(self, method: str, path: str, body: Any = None, *, auth: bool = True) -> Any:
+        headers = {"Accept": "application/json"}
+        data = None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            data = json.dumps(body).encode()
+        if auth:
+            headers["Authorization"] = f"Bearer {self.token()}"
+        request = urllib.request.Request(self.base + path, data=data, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                raw = answer.read()
+        except urllib.error.HTTPError as error:
+            raise ApiError(method, path, error.code, error.read().decode(errors="replace")) from None
+        return json.loads(raw) if raw else None
+
+
+FINISHED_RUN_STATES = ("success", "failed")
+
+
+def wait_dag_parsed(api: AirflowApi, dag_id: str, *, timeout: float = 120, alive: Callable[[], None] | None = None
+                    ) -> dict[str, Any]:
+    """Wait until the dag-processor has stored ``dag_id`` (``GET /api/v2/dags/{dag_id}``).
+
+    Raises:
+        StackError: not parsed in time; the message lists the import errors Airflow recorded.
+    """
+    def probe() -> dict[str, Any] | None:
+        try:
+            return dict(api.get(f"/api/v2/dags/{dag_id}"))
+        except ApiError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    try:
+        return wait_for(f"DAG {dag_id} to be parsed", probe, timeout=timeout, interval=1, alive=alive)
+    except StackError as error:
+        errors = api.get("/api/v2/importErrors").get("import_errors", [])
+        detail = "; ".join(f"{e['filename']}: {e['stack_trace'].strip().splitlines()[-1]}" for e in errors)
+        raise StackError(f"{error} (import errors: {detail or 'none'})") from None
+
+
+def trigger_run(api: AirflowApi, dag_id: str, *, logical_date: str, conf: Mapping[str, Any] | None = None,
+                run_id: str | None = None) -> str:
+    """Unpause ``dag_id`` and trigger a run for ``logical_date`` (ISO 8601 with a zone).
+
+    Returns:
+        The new run's id.
+    """
+    api.patch(f"/api/v2/dags/{dag_id}", {"is_paused": False})
+    body: dict[str, Any] = {"logical_date": logical_date, "conf": dict(conf or {})}
+    if run_id:
+        body["dag_run_id"] = run_id
+    return str(api.post(f"/api/v2/dags/{dag_id}/dagRuns", body)["dag_run_id"])
+
+
+def task_states(api: AirflowApi, dag_id: str, run_id: str) -> dict[str, str | None]:
+    """Each task instance's state (mapped ones as ``task_id[i]``)."""
+    answer = api.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances", limit=1000)
+    states: dict[str, str | None] = {}
+    for ti in answer["task_instances"]:
+        key = ti["task_id"] if ti.get("map_index", -1) < 0 else f"{ti['task_id']}[{ti['map_index']}]"
+        states[key] = ti["state"]
+    return states
+
+
+def wait_run(api: AirflowApi, dag_id: str, run_id: str, *, timeout: float,
+             alive: Callable[[], None] | None = None) -> str:
+    """Poll a DAG run until it succeeds or fails.
+
+    Returns:
+        The final state, ``success`` or ``failed``.
+
+    Raises:
+        StackError: still running at the deadline; the message holds the task states.
+    """
+    def probe() -> str | None:
+        state = api.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")["state"]
+        return str(state) if state in FINISHED_RUN_STATES else None
+
+    try:
+        return wait_for(f"{dag_id} run {run_id}", probe, timeout=timeout, interval=2, alive=alive)
+    except StackError as error:
+        raise StackError(f"{error}; task states: {task_states(api, dag_id, run_id)}") from None
+
+
+def task_log_tails(airflow: Airflow, dag_id: str, run_id: str, lines: int = 15) -> str:
+    """The tail of every task log of one DAG run (any try), one short line per record."""
+    folder = airflow.log_folder / f"dag_id={dag_id}" / f"run_id={run_id}"
+    parts = []
+    for path in sorted(folder.rglob("*.log")):
+        records = [_short_record(line) for line in tail(path, lines).splitlines()]
+        parts.append(f"----- {path.relative_to(folder)} -----\n" + "\n".join(records))
+    return "\n".join(parts) or f"(no task logs under {folder})"
+
+
+def _short_record(line: str, width: int = 300) -> str:
+    """``HH:MM:SS level event [exception]`` from a structured log line (other lines as they are)."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return line[:width]
+    if not isinstance(record, dict):
+        return line[:width]
+    text = f"{str(record.get('timestamp', ''))[11:19]} {record.get('level', '')} {record.get('event', '')}"
+    for detail in record.get("error_detail") or []:
+        text += f" [{detail.get('exc_type')}: {detail.get('exc_value')}]"
+    return text[:width]
+
+
+def bundle_environment(root: Path, mlflow_url: str) -> dict[str, str]:
+    """The reference bundle's settings: a lake and reports under ``root``, MLflow on the server.
+
+    Args:
+        root: the stack's folder.
+        mlflow_url: the mlflow server.
+
+    Returns:
+        ``AIRFLOW_CONN_MLFLOW_DEFAULT`` and the ``[parity]`` variables.
+    """
+    connection = {"conn_type": "mlflow", "host": mlflow_url,
+                  "extra": {"max_retries": 2, "backoff_factor": 0, "timeout": 30}}
+    return {
+        "AIRFLOW_CONN_MLFLOW_DEFAULT": json.dumps(connection),
+        "AIRFLOW__PARITY__MLFLOW_CONN_ID": "mlflow_default",
+        "AIRFLOW__PARITY__LAKE_URI": str(root / "lake"),
+        "AIRFLOW__PARITY__REPORT_DIR": str(root / "reports"),
+        "AIRFLOW__PARITY__ALERT_FILE": str(root / "alerts.jsonl"),
+        "AIRFLOW__PARITY__EXECUTION_MODE": "local",
+    }
+
+
+def serve_traffic(airflow: Airflow, day: str) -> dict[str, Any]:
+    """Play the online service for ``day``: log served features where the skew gates read them.
+
+    Runs the bundle's stand-in (``churn.serving.log_serving_traffic``, which needs ``dags/`` on
+    ``sys.path``) in this process, with the ``[parity]`` settings the stack's workers see.
+
+    Returns:
+        What it wrote: ``{"rows", "version", "boundary"}``.
+    """
+    previous = os.environ.copy()
+    os.environ.update({key: value for key, value in airflow.env.items() if key.startswith("AIRFLOW__PARITY__")})
+    try:
+        from churn.serving import log_serving_traffic
+        from churn.settings import load_settings
+
+        settings = load_settings()
+        return dict(log_serving_traffic(lake_uri=settings.lake_uri, features_table=settings.features_table,
+                                        contract_path=settings.contract_path, day=day))
+    finally:
+        os.environ.clear()
+        os.environ.update(previous)
+
+
+@dataclass(frozen=True)
+class RunningStack:
+    """A started stack: its folder and services, Airflow with its REST client, the mlflow server."""
+
+    root: Path
+    stack: Stack
+    airflow: Airflow
+    api: AirflowApi
+    mlflow_url: str
+
+
+@contextlib.contextmanager
+def running_stack(root: Path, *, dags_folder: Path = REPO / "dags",
+                  extra_env: Callable[[Path, str], Mapping[str, str]] | None = None, scheduled_runs: bool = True,
+                  ) -> Iterator[RunningStack]:
+    """PostgreSQL, ``mlflow server`` and Airflow, up for the ``with`` block, then all stopped.
+
+    Args:
+        root: an empty folder for data, logs and the Airflow home.
+        dags_folder: the DAG bundle Airflow runs.
+        extra_env: ``(root, mlflow_url) -> variables`` added to Airflow's environment
+            (default: ``bundle_environment``).
+        scheduled_runs: False stops the scheduler from creating runs by itself (timetables and
+            asset events, ``[scheduler] use_job_schedule``): only triggered runs happen, so a test
+            knows exactly which runs exist.
+
+    Yields:
+        The running stack.
+
+    Raises:
+        StackError: a service did not start; the message has the tail of its log.
+    """
+    stack = Stack(root)
+    # A Ctrl-C or a SIGTERM from a CI timeout must still stop the services: turn SIGTERM into
+    # an exception so the ``finally`` below runs.
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous in (signal.SIG_DFL, None):
+        signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    try:
+        databases = start_postgres(stack, ("airflow", "mlflow"))
+        stack.note("PostgreSQL ready")
+        # mlflow's slow start overlaps Airflow's migration.
+        mlflow, mlflow_url = start_mlflow(stack, databases["mlflow"])
+        env = dict((extra_env or bundle_environment)(root, mlflow_url))
+        if not scheduled_runs:
+            env["AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE"] = "False"
+        airflow = prepare_airflow(stack, databases["airflow"], dags_folder=dags_folder, extra_env=env)
+        stack.note("Airflow database migrated")
+        api_server = start_airflow(stack, airflow)
+        # Airflow's processes import while mlflow finishes starting; tasks need it only later.
+        wait_healthy(mlflow, f"{mlflow_url}/health")
+        stack.note("mlflow server healthy")
+        wait_healthy(api_server, f"{airflow.url}/api/v2/monitor/health", timeout=240)
+        stack.check_alive()
+        stack.note("Airflow api-server healthy")
+        yield RunningStack(root, stack, airflow, AirflowApi(airflow), mlflow_url)
+    finally:
+        stack.stop_all()
+        if previous in (signal.SIG_DFL, None):
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
