@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -33,9 +34,14 @@ DOWNSTREAM_OF_GATES = ("train", "evaluate", "register", "promotion_gate")
 
 
 @pytest.fixture(scope="module")
-def bundle(airflow_db: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The bundle's DAG files in the session's dags folder, its settings pointing at a temp lake."""
+def bundle(airflow_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The bundle's DAG files in the session's dags folder, its settings pointing at a temp lake.
+
+    The settings, and the AIRFLOW_CTX_* variables in-process runs export, are undone after the module.
+    """
     import os
+
+    saved = dict(os.environ)
 
     root = tmp_path_factory.mktemp("bundle")
     (airflow_db / "dags").mkdir(exist_ok=True)
@@ -49,7 +55,9 @@ def bundle(airflow_db: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[s
         "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}",
     }
     os.environ.update(settings)
-    return {"root": root, **settings}
+    yield {"root": root, **settings}
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 @pytest.fixture(scope="module")
