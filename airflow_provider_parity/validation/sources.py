@@ -25,7 +25,11 @@ class LoadedData:
 
 
 def is_delta_table(path: str) -> bool:
-    return "://" in path or (Path(path) / "_delta_log").is_dir()
+    if "://" in path:
+        # Listing an object store to look for _delta_log costs a request; a remote Parquet
+        # file says what it is by its name (credentials come from the AWS_* environment).
+        return not path.rstrip("/").endswith(".parquet")
+    return (Path(path) / "_delta_log").is_dir()
 
 
 def read_delta(uri: str, version: int | None = None, *, storage_options: dict[str, str] | None = None,
@@ -47,7 +51,7 @@ def read_parquet(path: str, *, columns: list[str] | None = None) -> LoadedData:
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
         raise DataError(f"cannot read as parquet: {reason}", source=path) from None
-    return LoadedData(table, os.path.abspath(path), None, "parquet")
+    return LoadedData(table, path if "://" in path else os.path.abspath(path), None, "parquet")
 
 
 def load_data(data: Any, *, version: int | None = None, storage_options: dict[str, str] | None = None,

@@ -237,8 +237,9 @@ def is_local(uri: str) -> bool:
 def write_parquet(table: pa.Table, uri: str) -> str:
     """Write ``table`` as one Parquet file so that readers never see part of it.
 
-    Local paths go through a temporary file and a rename; object stores get the file
-    under a temporary name, then a move (a single PUT is atomic there anyway).
+    Local paths go through a temporary file and a rename. Object stores have no rename, and
+    need none: an object appears whole when its single PUT (or multipart upload) completes,
+    so the file is written in place; credentials come from the environment (``AWS_*``).
 
     Args:
         table: the data.
@@ -247,8 +248,6 @@ def write_parquet(table: pa.Table, uri: str) -> str:
     Returns:
         ``uri``.
     """
-    import uuid
-
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -259,12 +258,7 @@ def write_parquet(table: pa.Table, uri: str) -> str:
         pq.write_table(table, sink)
         atomic_write_bytes(uri.removeprefix("file://"), sink.getvalue().to_pybytes())
         return uri
-    from pyarrow import fs
-
-    filesystem, path = fs.FileSystem.from_uri(uri)
-    temporary = f"{path}.{uuid.uuid4().hex}.tmp"
-    pq.write_table(table, temporary, filesystem=filesystem)
-    filesystem.move(temporary, path)
+    pq.write_table(table, uri)
     return uri
 
 

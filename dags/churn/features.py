@@ -8,7 +8,9 @@ dbt test raises ``DbtTestFailed``: the task fails and nothing downstream reads t
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import asdict
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -82,7 +84,9 @@ def build_features(day: str, lake_uri: str, dbt_project_dir: str, dbt_target: st
 
     Args:
         day: the feature date, ``YYYY-MM-DD``; its raw extract must be in the lake.
-        lake_uri: the lake's root (a local path on the embedded default).
+        lake_uri: the lake's root: a local path (the embedded default) or an object-store URI
+            (``s3://``; credentials from ``AWS_*`` environment variables), whose raw extract is
+            staged in a temp folder for duckdb.
         dbt_project_dir: the dbt project (``dbt_project/``).
         dbt_target: the profile target; the export reads the duckdb database, so only
             ``duckdb`` is supported by this step.
@@ -93,7 +97,7 @@ def build_features(day: str, lake_uri: str, dbt_project_dir: str, dbt_target: st
     Raises:
         DbtTestFailed: a dbt data test failed (names the test, model, column, observed vs expected).
         DbtBuildFailed: a model could not be built, e.g. a raw column is missing.
-        DataError: the day's raw extract is not in the lake.
+        DataError: the day's raw extract is not in the lake or cannot be read.
         ConfigurationError: a malformed day, a target this step cannot export from, a broken project.
     """
     from airflow_provider_parity.transform.dbt_build import run_dbt_build
@@ -102,21 +106,29 @@ def build_features(day: str, lake_uri: str, dbt_project_dir: str, dbt_target: st
     if dbt_target != "duckdb":
         raise ConfigurationError(f"build_features exports the features from duckdb; dbt target {dbt_target!r} "
                                  "builds them in the cluster: run the dbt project there and read its table")
-    if not is_local(lake_uri):
-        raise ConfigurationError(f"lake {lake_uri}: the duckdb target reads the raw extract from a local lake")
-    lake = str(Path(lake_uri.removeprefix("file://")).resolve())
-    raw = raw_paths(lake, when)
-    missing = [uri for uri in raw.values() if not Path(uri).is_file()]
-    if missing:
-        raise DataError(f"no raw extract for {when}: run ingest_raw first", source=missing[0])
-    database = os.environ.get("PARITY_DUCKDB_PATH") or f"{lake}/warehouse/date={when.isoformat()}/churn.duckdb"
-    Path(database).parent.mkdir(parents=True, exist_ok=True)
-    result = run_dbt_build(dbt_project_dir, target=dbt_target,
-                           vars={"feature_date": when.isoformat(), "lake_uri": lake, "duckdb_path": database,
-                                 # Freshness is judged at the end of the day built, not by the wall clock.
-                                 "parity_as_of": datetime.combine(when + timedelta(days=1), time(),
-                                                                  tzinfo=UTC).isoformat()})
-    table = _read_relation(database, result.node(FEATURES_MODEL).relation or FEATURES_MODEL)
+    with ExitStack() as stack:
+        if is_local(lake_uri):
+            lake = str(Path(lake_uri.removeprefix("file://")).resolve())
+            missing = [uri for uri in raw_paths(lake, when).values() if not Path(uri).is_file()]
+            if missing:
+                raise DataError(f"no raw extract for {when}: run ingest_raw first", source=missing[0])
+            staged, scratch = lake, f"{lake}/warehouse/date={when.isoformat()}"
+        else:
+            # duckdb reads the extract from local files: stage the day's raw Parquet in a temp
+            # folder laid out like the lake; the database is scratch there too.
+            lake = lake_uri.rstrip("/")
+            scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="parity-dbt-"))
+            staged = _stage_raw(lake, when, scratch)
+        database = os.environ.get("PARITY_DUCKDB_PATH") or f"{scratch}/churn.duckdb"
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        result = run_dbt_build(dbt_project_dir, target=dbt_target,
+                               vars={"feature_date": when.isoformat(), "lake_uri": staged, "duckdb_path": database,
+                                     # Freshness is judged at the end of the day built, not by the wall clock.
+                                     "parity_as_of": datetime.combine(when + timedelta(days=1), time(),
+                                                                      tzinfo=UTC).isoformat()})
+        table = _read_relation(database, result.node(FEATURES_MODEL).relation or FEATURES_MODEL)
+    # On an object store the export is one PUT, which readers see whole or not at all: atomic
+    # enough without the temp-file-and-rename a local lake gets (S3 has no rename).
     out = write_parquet(table, features_path(lake, when))
     summary = {k: v for k, v in asdict(result).items() if k != "nodes"}
     summary.update(summary=result.summary(), tests=sum(n.resource_type == "test" for n in result.nodes))
@@ -125,9 +137,32 @@ def build_features(day: str, lake_uri: str, dbt_project_dir: str, dbt_target: st
         "features_path": out,
         "rows": table.num_rows,
         "dbt": summary,
-        "inputs": [{"uri": uri} for uri in raw.values()],
+        "inputs": [{"uri": uri} for uri in raw_paths(lake, when).values()],
         "outputs": [{"uri": out}],
     }
+
+
+def _stage_raw(lake_uri: str, day: date, into: str) -> str:
+    """Copy ``day``'s raw extract from an object-store lake to ``into``, laid out as in the lake; returns ``into``.
+
+    Credentials and endpoint come from the environment (``AWS_*`` for S3), as for every
+    other reader of the lake.
+
+    Raises:
+        DataError: the extract is not in the lake or cannot be read.
+    """
+    from pyarrow import fs
+
+    for remote, local in zip(raw_paths(lake_uri, day).values(), raw_paths(into, day).values(), strict=True):
+        try:
+            filesystem, path = fs.FileSystem.from_uri(remote)
+            if filesystem.get_file_info(path).type != fs.FileType.File:
+                raise DataError(f"no raw extract for {day}: run ingest_raw first", source=remote)
+            Path(local).parent.mkdir(parents=True)
+            fs.copy_files(path, local, source_filesystem=filesystem, destination_filesystem=fs.LocalFileSystem())
+        except OSError as exc:
+            raise DataError(f"cannot read the raw extract: {str(exc).splitlines()[0]}", source=remote) from None
+    return into
 
 
 def _read_relation(database: str, relation: str) -> Any:
