@@ -84,6 +84,10 @@ def run_dag(airflow_db):  # type: ignore[no-untyped-def]
 @pytest.fixture(autouse=True)
 def _restore_environment() -> Iterator[None]:
     """Undo what a test's DAG run leaves in os.environ (Airflow exports AIRFLOW_CTX_* in-process)."""
+    # A module-scoped fixture's in-process DAG runs may export them before this snapshot: a test
+    # starts without another test's task identity.
+    for key in [k for k in os.environ if k.startswith("AIRFLOW_CTX_")]:
+        del os.environ[key]
     saved = dict(os.environ)
     yield
     os.environ.clear()
