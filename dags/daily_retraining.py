@@ -16,13 +16,12 @@ from airflow.sdk import DAG, AssetOrTimeSchedule, CronTriggerTimetable, Param
 from airflow_provider_parity.notifications.gate_alert import GateAlertNotifier
 from airflow_provider_parity.operators.contract_gate import DataContractGateOperator
 from airflow_provider_parity.operators.delta import DeltaSnapshotOperator
-from airflow_provider_parity.operators.drift import DriftGateOperator
 from airflow_provider_parity.operators.mlflow import MlflowPromotionGateOperator, MlflowRegisterModelOperator
 from airflow_provider_parity.operators.step import parity_step
 from airflow_provider_parity.operators.verdict import GateVerdictOperator
 from airflow_provider_parity.sensors.delta import DeltaFreshnessSensor
 from churn.assets import SKEW_BREACH, features_asset
-from churn.dagdefaults import DAG_DEFAULTS, GATE_CALLBACKS, MACROS
+from churn.dagdefaults import DAG_DEFAULTS, GATE_CALLBACKS, MACROS, skew_gate
 from churn.policy import PROMOTION_POLICY
 from churn.settings import load_settings
 
@@ -61,16 +60,11 @@ with DAG(
         environment="training",
         on_failure_callback=GATE_CALLBACKS,
     )
-    skew_gate = DriftGateOperator(
+    skew = skew_gate(
         task_id="skew_gate",
         reference=settings.features_table,
         reference_version=PIN,
-        reference_format="delta",
-        current=settings.serving_log_table,
-        current_format="delta",
-        contract_path=settings.contract_path,
-        time_column="served_at",
-        current_lookback=settings.skew_lookback,
+        settings=settings,
         on_failure_callback=GATE_CALLBACKS,
     )
     train = parity_step(
@@ -112,4 +106,4 @@ with DAG(
         gates=GATES,
         on_failure_callback=[GateAlertNotifier(alert_file=settings.alert_file)],
     )
-    fresh >> pin >> [contract_gate, skew_gate] >> train >> evaluate >> register >> promote >> verdict
+    fresh >> pin >> [contract_gate, skew] >> train >> evaluate >> register >> promote >> verdict

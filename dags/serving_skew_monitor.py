@@ -14,14 +14,12 @@ from airflow.sdk import DAG, get_current_context, task
 
 from airflow_provider_parity.compat import AirflowSkipException
 from airflow_provider_parity.notifications.gate_alert import GateAlertNotifier
-from airflow_provider_parity.operators.drift import DriftGateOperator
 from airflow_provider_parity.operators.verdict import GateVerdictOperator
 from churn.assets import SKEW_BREACH
-from churn.dagdefaults import DAG_DEFAULTS, GATE_CALLBACKS
+from churn.dagdefaults import DAG_DEFAULTS, GATE_CALLBACKS, skew_gate
 from churn.settings import load_settings
 
 settings = load_settings()
-CHAMPION = "{{ ti.xcom_pull(task_ids='find_champion') }}"
 
 with DAG(
     dag_id="serving_skew_monitor",
@@ -42,16 +40,11 @@ with DAG(
             raise AirflowSkipException(f"no champion for {settings.model_name!r} yet: nothing to compare with")
         return found
 
-    skew = DriftGateOperator(
+    skew = skew_gate(
         task_id="serving_skew",
         reference="{{ ti.xcom_pull(task_ids='find_champion')['uri'] }}",
         reference_version="{{ ti.xcom_pull(task_ids='find_champion')['version'] }}",
-        reference_format="delta",
-        current=settings.serving_log_table,
-        current_format="delta",
-        contract_path=settings.contract_path,
-        time_column="served_at",
-        current_lookback=settings.skew_lookback,
+        settings=settings,
         on_failure_callback=[*GATE_CALLBACKS, GateAlertNotifier(alert_file=settings.alert_file)],
     )
 

@@ -6,7 +6,8 @@ Kept free of heavy imports, like every module the dag-processor reaches.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -24,12 +25,19 @@ XCOM_REPORT_HTML = "report_html"
 XCOM_REPORT_JSON = "report_json"
 
 
-def report_dir(context: Context, base: str | None) -> Path:
-    """``<base>/<dag_id>/<run_id>``: one folder per DAG run, so reports of two runs never mix."""
+def run_report_dir(dag_id: str, run_id: str, base: str | None = None) -> Path:
+    """``<base>/<dag_id>/<run_id>``: one folder per DAG run, so reports of two runs never mix.
+
+    ``base`` defaults to the ``[parity] report_dir`` option, else ``{AIRFLOW_HOME}/parity/reports``.
+    """
     root = base or parity_option("report_dir", "") or os.path.join(
         os.environ.get("AIRFLOW_HOME", os.path.expanduser("~/airflow")), "parity", "reports")
-    run_id = str(context["run_id"]).replace(":", "_").replace("/", "_")
-    return Path(root) / context["dag"].dag_id / run_id
+    return Path(root) / dag_id / str(run_id).replace(":", "_").replace("/", "_")
+
+
+def report_dir(context: Context, base: str | None) -> Path:
+    """The report folder of the context's DAG run (see :func:`run_report_dir`)."""
+    return run_report_dir(context["dag"].dag_id, context["run_id"], base)
 
 
 class HtmlReportLink(BaseOperatorLink):
@@ -84,8 +92,9 @@ def read_sql(conn_id: str, sql: str) -> pa.Table:
     return to_arrow(hook.get_df(sql, df_type="pandas"))
 
 
-def fail_fast(operator: Any, call: Callable[[], T]) -> T:
-    """Run ``call``; a gate failure or bad input fails the task at once, without retry.
+@contextmanager
+def failing_fast(operator: Any) -> Iterator[None]:
+    """A gate failure or bad input inside the block fails the task at once, without retry.
 
     Retrying would meet the same data or the same configuration; the task fails with the
     exception's one-line message. Any exception is kept on ``operator._error`` for the
@@ -96,10 +105,16 @@ def fail_fast(operator: Any, call: Callable[[], T]) -> T:
 
     operator._error = None
     try:
-        return call()
+        yield
     except (BadInputError, GateFailure) as exc:
         operator._error = exc
         raise AirflowFailException(str(exc)) from exc
     except BaseException as exc:
         operator._error = exc
         raise
+
+
+def fail_fast(operator: Any, call: Callable[[], T]) -> T:
+    """``call()`` inside :func:`failing_fast`."""
+    with failing_fast(operator):
+        return call()

@@ -86,18 +86,10 @@ class _MlflowOperator(BaseOperator):
     @contextmanager
     def _session(self) -> Iterator[MlflowClient]:
         """A client; bad input and gate failures become non-retried task failures."""
-        from airflow_provider_parity.exceptions import BadInputError, GateFailure
+        from airflow_provider_parity.operators.common import failing_fast
 
-        self._error = None
-        try:
-            with self.hook().client() as client:
-                yield client
-        except (BadInputError, GateFailure) as exc:
-            self._error = exc
-            raise AirflowFailException(str(exc)) from exc
-        except Exception as exc:
-            self._error = exc
-            raise
+        with failing_fast(self), self.hook().client() as client:
+            yield client
 
     def _note_version(self, client: MlflowClient, version: str | None, context: Context | None) -> None:
         """Remember the version and its recorded data, for lineage and the extra link."""

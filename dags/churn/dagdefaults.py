@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from airflow_provider_parity.operators.drift import DriftGateOperator
 from airflow_provider_parity.operators.verdict import record_block_reason
+from churn.settings import Settings
 
 OWNER = "ml-platform"
 DEFAULT_ARGS: dict[str, Any] = {
@@ -34,3 +36,24 @@ def feature_day(dag_run: Any) -> str:
 
 
 MACROS = {"feature_day": feature_day}
+
+
+def skew_gate(*, task_id: str, reference: str, reference_version: str, settings: Settings,
+              **kwargs: Any) -> DriftGateOperator:
+    """Training data (a pinned Delta version) versus the recent serving log, by the contract's drift policy.
+
+    The one definition of training-versus-serving skew for the bundle: the retraining gate and
+    the hourly monitor compare the same way, only their reference differs.
+    """
+    return DriftGateOperator(
+        task_id=task_id,
+        reference=reference,
+        reference_version=reference_version,
+        reference_format="delta",
+        current=settings.serving_log_table,
+        current_format="delta",
+        contract_path=settings.contract_path,
+        time_column="served_at",
+        current_lookback=settings.skew_lookback,
+        **kwargs,
+    )

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_parity.compat import conf, parity_option
+from airflow_provider_parity.compat import conf
+from airflow_provider_parity.operators.common import run_report_dir
 from churn.settings import Settings, load_settings
 
 # When each DAG runs for a day D: features at D+1 00:00, retraining at 02:00, the monitor at 03:00.
@@ -69,8 +69,7 @@ def load_dag(dag_id: str) -> Any:
 
 def verdict_of(dag_id: str, run_id: str) -> dict[str, Any] | None:
     """The run's ``verdict.json`` (written by GateVerdictOperator beside the gate reports)."""
-    base = parity_option("report_dir", "") or os.path.join(os.environ["AIRFLOW_HOME"], "parity", "reports")
-    path = Path(base) / dag_id / run_id.replace(":", "_").replace("/", "_") / "verdict.json"
+    path = run_report_dir(dag_id, run_id) / "verdict.json"
     return json.loads(path.read_text()) if path.exists() else None
 
 
