@@ -50,6 +50,8 @@ CHALLENGER = "challenger"
 # Artifacts.
 GATES_DIR = "parity/gates"
 PACKAGES_FILE = "parity/packages.json"
+CONTRACT_FILE = "parity/contract.json"
+"""The contract the data was checked against, whole (``parity explain`` diffs two of them)."""
 RECORD_FILE = "parity/training_record.json"
 COMPARISON_JSON = "parity/comparison.json"
 COMPARISON_HTML = "parity/comparison.html"

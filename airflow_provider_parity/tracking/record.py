@@ -286,6 +286,8 @@ def record_training(
     for name, result in (gates or {}).items():
         client.log_dict(run_id, result_dict(result), f"{keys.GATES_DIR}/{name}.json")
     client.log_dict(run_id, packages, keys.PACKAGES_FILE)
+    if hasattr(contract, "canonical_dict"):
+        client.log_dict(run_id, contract.canonical_dict(), keys.CONTRACT_FILE)
     record = TrainingRecord(run_id=run_id, inputs=pinned, contract=identity, gates=gate_records,
                             code_version=code_info[0], code_source=code_info[1], airflow=airflow,
                             packages=packages, tags=tags)

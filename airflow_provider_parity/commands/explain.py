@@ -1,0 +1,55 @@
+"""``parity explain MODEL [V1] V2``: what changed between two model versions, in seconds.
+
+The training data versions and fingerprints, every Delta commit between the two pins with who
+wrote it, the contract diff, code and package changes, each gate's status on both sides, metric
+deltas per slice and the drift between the two training sets. With one version, it is compared
+with the version registered before it. Exit 0; 2 bad input (unknown model or version) or an
+unreachable tracking server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from airflow_provider_parity.fileio import atomic_write_json, atomic_write_text
+    from airflow_provider_parity.tracking.client import make_client, outage_as_error
+    from airflow_provider_parity.tracking.explain import explain
+
+    old, new = (None, args.versions[0]) if len(args.versions) == 1 else args.versions
+    tracking_uri = args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
+    with outage_as_error(tracking_uri, secrets=(os.environ.get("MLFLOW_TRACKING_PASSWORD"),
+                                                os.environ.get("MLFLOW_TRACKING_TOKEN"))):
+        report = explain(make_client(tracking_uri, args.registry_uri), args.model, old, new, drift=not args.no_drift)
+    if args.json:
+        atomic_write_json(args.json, report.to_dict())
+    if args.html:
+        from airflow_provider_parity.reports.html import html_table, render_page
+
+        rows = [[line.split(" ", 1)[0], line.split(" ", 1)[1].strip() if " " in line else ""]
+                for line in report.summary()[1:]]
+        atomic_write_text(args.html, render_page(f"What changed: {report.model} v{report.old} -> v{report.new}",
+                                                 [("Model", report.model), ("Versions", f"v{report.old} -> v{report.new}"),
+                                                  ("Took", f"{report.seconds:.2f} s")],
+                                                 [("Changes", html_table(["What", "Change"], rows))]))
+    if not args.json or args.print:
+        print("\n".join(report.summary()))
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    cmd = subparsers.add_parser("explain", help="what changed between two model versions: data, commits, contract, "
+                                "code, gates, metrics, drift")
+    cmd.add_argument("model", help="registered model name")
+    cmd.add_argument("versions", nargs="+", metavar="VERSION",
+                     help="V1 V2, or one version to compare with the one registered before it")
+    cmd.add_argument("--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI)")
+    cmd.add_argument("--registry-uri", help="MLflow registry URI when not the tracking store")
+    cmd.add_argument("--no-drift", action="store_true", help="skip the drift between the two training sets")
+    cmd.add_argument("--json", metavar="OUT", help="write the report as JSON")
+    cmd.add_argument("--html", metavar="OUT", help="write the report as a self-contained HTML page")
+    cmd.add_argument("--print", action="store_true", help="print the summary even with --json")
+    cmd.set_defaults(func=_explain)
