@@ -36,8 +36,10 @@ def _settings(args: argparse.Namespace, contract: Any) -> Any:
 
 def _run(args: argparse.Namespace) -> int:
     from airflow_provider_parity.drift.gate import run_drift
-    from airflow_provider_parity.drift.report import write_html, write_json
+    from airflow_provider_parity.drift.report import render_html, result_json
+    from airflow_provider_parity.fileio import Output, check_outputs, commit_outputs, json_text
 
+    check_outputs(args.save_profile, args.json, args.html)  # before the data is read
     contract = None
     if args.contract:
         from airflow_provider_parity.contracts.loader import load_contract
@@ -56,12 +58,14 @@ def _run(args: argparse.Namespace) -> int:
         time_column=args.time_column,
         time_window=args.time_window,
     )
+    files: dict[str, Output] = {}
     if args.save_profile and ref_profile is not None:
-        ref_profile.save(args.save_profile)
+        files[args.save_profile] = json_text(ref_profile.to_dict())
     if args.json:
-        write_json(result, args.json)
+        files[args.json] = json_text(result_json(result))
     if args.html:
-        write_html(result, args.html)
+        files[args.html] = render_html(result)
+    commit_outputs(files)
     print(f"{result.verdict}: {result.message}")
     for feat in result.features:
         if feat.drifted:

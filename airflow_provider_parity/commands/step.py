@@ -21,8 +21,10 @@ def register(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from airflow_provider_parity.fileio import atomic_write_text
+    from airflow_provider_parity.fileio import atomic_write_text, check_outputs
     from airflow_provider_parity.steps import run_step
+
+    check_outputs(args.xcom_file)  # before the step runs: its work would be lost
 
     try:
         kwargs = json.loads(args.kwargs)

@@ -9,10 +9,12 @@ from typing import Any
 
 def _validate(args: argparse.Namespace) -> int:
     from airflow_provider_parity.contracts.loader import load_contract
+    from airflow_provider_parity.fileio import check_outputs
     from airflow_provider_parity.validation.report import write_reports
     from airflow_provider_parity.validation.sources import load_data
     from airflow_provider_parity.validation.validate import validate_table
 
+    check_outputs(args.json, args.html)  # an unwritable report path fails before the data is read
     contract = load_contract(args.contract)
     data = load_data(args.data, version=args.version)
     result = validate_table(contract, data.table, source=data.source, version=data.version,
