@@ -25,7 +25,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse, with usage errors raised as one-line ``UsageError`` instead of usage text and exit."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+        command = self.prog.removeprefix("parity").strip()
+        raise UsageError(f"{command + ': ' if command else ''}{message} (see '{self.prog} --help')")
 
 # Each module exposes register(subparsers); heavy imports happen inside its handlers.
 COMMAND_MODULES = (

@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from airflow_provider_parity.commands.args import int_at_least
+
 
 def _validate(args: argparse.Namespace) -> int:
     from airflow_provider_parity.contracts.loader import load_contract
@@ -28,7 +30,7 @@ def register(subparsers: Any) -> None:
     cmd = subparsers.add_parser("validate", help="validate data against a contract (exit 1: violated, 2: bad input)")
     cmd.add_argument("--contract", required=True, help="contract YAML file")
     cmd.add_argument("--data", required=True, help="parquet file or folder, or Delta table root")
-    cmd.add_argument("--version", type=int, help="Delta version to validate (default: latest)")
+    cmd.add_argument("--version", type=int_at_least(0), help="Delta version to validate (default: latest)")
     cmd.add_argument("--environment", choices=["training", "serving"],
                      help="expect only this side's columns (default: all)")
     cmd.add_argument("--engine", choices=["gx", "arrow"], default="gx",
