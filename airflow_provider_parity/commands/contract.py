@@ -90,7 +90,15 @@ def _odcs_import(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise ContractError(f"cannot read ODCS document: {exc.strerror}", file=args.file) from None
     document, _ = parse_yaml(text, args.file)
-    _emit_yaml(from_odcs(document).canonical_dict(), args.out)
+    try:
+        contract = from_odcs(document)
+    except ContractError as exc:
+        if exc.file and exc.file != "<odcs>":
+            raise
+        raise ContractError(exc.reason, file=args.file, field=exc.field) from None
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:  # a valid ODCS value parity cannot map
+        raise ContractError(f"cannot turn this ODCS document into a contract: {exc}", file=args.file) from None
+    _emit_yaml(contract.canonical_dict(), args.out)
     return 0
 
 

@@ -94,12 +94,16 @@ def _check_time_column(data: Any, column: str | None, *, dates: bool) -> None:
 
     if not column:
         raise ConfigurationError("a time window needs a time column")
+    if isinstance(data, DatasetProfile):
+        raise ConfigurationError("a time window applies to data, not to a stored profile of the current data")
     schema = _schema_of(data)
-    if schema is None:  # a stored profile or a stream: the profiler checks as it reads
+    if schema is None:  # a stream of batches: the profiler checks as it reads
         return
     if column not in schema.names:
         raise DataError(f"no time column {column!r}", source=_describe(data), column=column)
     kind = schema.field(column).type
+    if pa.types.is_dictionary(kind):  # strings are read dictionary-encoded
+        kind = kind.value_type
     if not (pa.types.is_timestamp(kind) or (dates and pa.types.is_date(kind))):
         expected = "a timestamp or a date" if dates else "a timestamp"
         raise DataError(f"column {column!r} is {kind}, not {expected}", source=_describe(data), column=column)
