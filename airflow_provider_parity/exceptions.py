@@ -89,6 +89,10 @@ class ConfigurationError(BadInputError):
     """A connection, a parameter or an option that is missing or wrong."""
 
 
+class OperatorArgumentError(ConfigurationError, ValueError):
+    """An operator constructed with a wrong argument: raised while the DAG file is parsed."""
+
+
 class UsageError(ConfigurationError):
     """A command line the ``parity`` CLI cannot parse: an unknown option, a missing or malformed argument."""
 

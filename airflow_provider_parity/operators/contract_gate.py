@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_parity.compat import AirflowFailException, BaseOperator
+from airflow_provider_parity.operators.arguments import check_choice, check_number, check_text
 from airflow_provider_parity.operators.common import (
     XCOM_REPORT_HTML,
     XCOM_REPORT_JSON,
@@ -78,7 +79,12 @@ class DataContractGateOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        check_source("DataContractGateOperator", "data", data, sql, conn_id)
+        name = "DataContractGateOperator"
+        check_source(name, "data", data, sql, conn_id)
+        check_text(name, "contract_path", contract_path)
+        check_choice(name, "engine", engine, ("gx", "arrow"))
+        check_choice(name, "environment", environment, (None, "training", "serving"))
+        check_number(name, "version", version)
         self.contract_path = contract_path
         self.data = data
         self.version = version

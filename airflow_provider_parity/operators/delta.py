@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from airflow_provider_parity.compat import BaseOperator
+from airflow_provider_parity.exceptions import OperatorArgumentError
+from airflow_provider_parity.operators.arguments import check_choice, check_names, check_number, check_ratios, check_text
 from airflow_provider_parity.operators.common import as_version
 
 if TYPE_CHECKING:
@@ -120,10 +122,11 @@ class DeltaSnapshotOperator(_DeltaTableMixin, BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if pin not in ("as_of", "latest", "version"):
-            raise ValueError(f"pin must be 'as_of', 'latest' or 'version', got {pin!r}")
+        check_choice("DeltaSnapshotOperator", "pin", pin, ("as_of", "latest", "version"))
         if pin == "version" and version is None:
-            raise ValueError("pin='version' needs version=")
+            raise OperatorArgumentError("DeltaSnapshotOperator: pin='version' needs version=")
+        check_text("DeltaSnapshotOperator", "table", table)
+        check_number("DeltaSnapshotOperator", "version", version)
         self.table = table
         self.delta_conn_id = delta_conn_id
         self.pin = pin
@@ -236,7 +239,13 @@ class DeltaWriteOperator(_DeltaTableMixin, BaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         if (data is None) == (data_path is None):
-            raise ValueError("give exactly one of data= (a callable) or data_path= (Parquet)")
+            raise OperatorArgumentError("DeltaWriteOperator: give exactly one of data= (a callable) or data_path= (Parquet)")
+        if data is not None and not callable(data):
+            raise OperatorArgumentError(f"DeltaWriteOperator: data= must be a callable, got {type(data).__name__}")
+        check_text("DeltaWriteOperator", "table", table)
+        check_choice("DeltaWriteOperator", "mode", mode, ("append", "overwrite"))
+        check_choice("DeltaWriteOperator", "schema_mode", schema_mode, (None, "merge", "overwrite"))
+        check_names("DeltaWriteOperator", "partition_by", partition_by)
         self.table = table
         self.data = data
         self.data_path = data_path
@@ -337,7 +346,10 @@ class DeltaCompletenessOperator(_DeltaTableMixin, BaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         if contract is None and not minimums:
-            raise ValueError("give a contract with completeness rules or minimums=")
+            raise OperatorArgumentError("DeltaCompletenessOperator: give a contract with completeness rules or minimums=")
+        check_text("DeltaCompletenessOperator", "table", table)
+        check_number("DeltaCompletenessOperator", "version", version)
+        check_ratios("DeltaCompletenessOperator", "minimums", minimums)
         self.table = table
         self.version = version
         self.contract = contract
