@@ -177,6 +177,9 @@ def build_world(root: Path) -> None:
                                pa.array([f"t{i}" for i in range(200)]))
     write_parquet(strings, str(root / "mixed_dir" / "part-1.parquet"))
     pq.write_table(table.slice(0, 0), str(root / "zero_rows.parquet"))
+    # A 1,000,000-character key breaking the contract's regex: the message must not echo it whole.
+    huge = table.set_column(0, "customer_id", pa.array(["X" * 1_000_000, *table["customer_id"].to_pylist()[1:]]))
+    write_parquet(huge, str(root / "huge_value.parquet"))
     (root / "adir").mkdir()
     (root / "afile.txt").write_text("a file\n")
     write_deltalake(str(root / "delta"), table)
