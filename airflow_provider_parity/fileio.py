@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -52,9 +52,32 @@ def check_output(path: str | os.PathLike[str]) -> Path:
     return target
 
 
-def check_outputs(*paths: str | os.PathLike[str] | None) -> list[Path]:
-    """:func:`check_output` for every path given (``None``: an output not asked for)."""
-    return [check_output(p) for p in paths if p is not None and p != ""]
+def check_outputs(*paths: str | os.PathLike[str] | None,
+                  inputs: Iterable[str | os.PathLike[str] | None] = ()) -> list[Path]:
+    """:func:`check_output` for every path given (``None``: an output not asked for).
+
+    Two outputs naming one file, or an output that is (or lies inside) one of the
+    command's local ``inputs``, are refused too: the command would overwrite what it reads.
+
+    Raises:
+        ConfigurationError: a path cannot be written, or clashes with another.
+    """
+    given = [p for p in paths if p is not None and p != ""]
+    targets = [check_output(p) for p in given]
+    seen: dict[Path, str] = {}
+    for shown, target in zip(given, targets, strict=True):
+        resolved = target.resolve()
+        if resolved in seen:
+            raise ConfigurationError(f"{shown}: the same file as the output {seen[resolved]}")
+        seen[resolved] = str(shown)
+    for source in inputs:
+        if source is None or "://" in str(source) or not os.path.exists(source):
+            continue
+        root = Path(source).resolve()
+        for resolved, shown in seen.items():
+            if resolved == root or root in resolved.parents:
+                raise ConfigurationError(f"{shown}: would overwrite the input {source}")
+    return targets
 
 
 def _make_parents(folder: Path, made: list[Path]) -> None:

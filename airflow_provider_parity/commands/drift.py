@@ -32,7 +32,7 @@ def _run(args: argparse.Namespace) -> int:
     from airflow_provider_parity.drift.report import render_html, result_json
     from airflow_provider_parity.fileio import Output, check_outputs, commit_outputs, json_text
 
-    check_outputs(args.save_profile, args.json, args.html)  # before the data is read
+    check_outputs(args.save_profile, args.json, args.html, inputs=(args.reference, args.current, args.contract))  # before the data is read
     contract = None
     if args.contract:
         from airflow_provider_parity.contracts.loader import load_contract

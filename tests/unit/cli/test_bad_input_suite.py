@@ -116,6 +116,21 @@ def _output_cases() -> Iterator[Case]:
             yield case(f"{name}-{kind}", *argv, needle=needle)
 
 
+def _clash_cases() -> Iterator[Case]:
+    drift = ("drift", "--reference", D, "--current", "{w}/good2.parquet")
+    yield case("validate-json-is-the-data", "validate", "--contract", C, "--data", D, "--json", D,
+               needle="would overwrite the input")
+    yield case("validate-html-is-the-contract", "validate", "--contract", C, "--data", D, "--html", C,
+               needle="would overwrite the input")
+    yield case("validate-json-into-delta-table", "validate", "--contract", C, "--data", "{w}/delta", "--json",
+               "{w}/delta/r.json", needle="would overwrite the input")
+    yield case("validate-json-and-html-one-file", "validate", "--contract", C, "--data", D, "--json",
+               "{out}/r.out", "--html", "{out}/./r.out", needle="the same file as the output")
+    yield case("drift-profile-over-reference", *drift, "--save-profile", D, needle="would overwrite the input")
+    yield case("drift-json-and-html-one-file", *drift, "--json", "{out}/r.out", "--html", "{out}/r.out",
+               needle="the same file as the output")
+
+
 def _data_cases() -> Iterator[Case]:
     validate = ("validate", "--contract", C, "--data")
     yield case("validate-no-such-path", *validate, "{w}/nope.parquet", needle="nope.parquet: path does not exist")
@@ -248,7 +263,7 @@ def _usage_cases() -> Iterator[Case]:
     yield case("unknown-option", "validate", "--contract", C, "--data", D, "--fast", needle="unrecognized")
 
 
-CASES = [*_contract_cases(), *_output_cases(), *_data_cases(), *_drift_cases(), *_delta_cases(),
+CASES = [*_contract_cases(), *_output_cases(), *_clash_cases(), *_data_cases(), *_drift_cases(), *_delta_cases(),
          *_reproduce_cases(), *_step_cases(), *_usage_cases()]
 
 
