@@ -32,7 +32,8 @@ def _run(args: argparse.Namespace) -> int:
     from airflow_provider_parity.drift.report import render_html, result_json
     from airflow_provider_parity.fileio import Output, check_outputs, commit_outputs, json_text
 
-    check_outputs(args.save_profile, args.json, args.html, inputs=(args.reference, args.current, args.contract))  # before the data is read
+    # Before the data is read: an output that cannot be written, or would overwrite an input.
+    check_outputs(args.save_profile, args.json, args.html, inputs=(args.reference, args.current, args.contract))
     contract = None
     if args.contract:
         from airflow_provider_parity.contracts.loader import load_contract

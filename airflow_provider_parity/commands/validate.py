@@ -16,7 +16,8 @@ def _validate(args: argparse.Namespace) -> int:
     from airflow_provider_parity.validation.sources import load_data
     from airflow_provider_parity.validation.validate import validate_table
 
-    check_outputs(args.json, args.html, inputs=(args.contract, args.data))  # an unwritable report path fails before the data is read
+    # Before the data is read: a report path that cannot be written, or would overwrite an input.
+    check_outputs(args.json, args.html, inputs=(args.contract, args.data))
     contract = load_contract(args.contract)
     data = load_data(args.data, version=args.version)
     result = validate_table(contract, data.table, source=data.source, version=data.version,
