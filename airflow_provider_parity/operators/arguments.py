@@ -14,10 +14,15 @@ from typing import Any
 
 from airflow_provider_parity.exceptions import OperatorArgumentError
 
+_PLAIN = (str, int, float, bool, list, tuple, dict, type(None))
+
 
 def is_template(value: Any) -> bool:
-    """Whether ``value`` is a Jinja template, rendered only when the task runs."""
-    return isinstance(value, str) and ("{{" in value or "{%" in value)
+    """Whether ``value`` only gets its value when the task runs: a Jinja template, or an object
+    such as an ``XComArg`` that Airflow resolves then."""
+    if isinstance(value, str):
+        return "{{" in value or "{%" in value
+    return not isinstance(value, _PLAIN)
 
 
 def check_choice(operator: str, name: str, value: Any, choices: Collection[Any]) -> None:
@@ -28,7 +33,7 @@ def check_choice(operator: str, name: str, value: Any, choices: Collection[Any])
 
 def check_text(operator: str, name: str, value: Any, *, optional: bool = False) -> None:
     """A non-empty string (``None`` too when ``optional``)."""
-    if optional and value is None:
+    if (optional and value is None) or is_template(value):
         return
     if not isinstance(value, str) or not value.strip():
         raise OperatorArgumentError(f"{operator}: {name} must be a non-empty string, got {str(value)[:80]!r}")
@@ -63,7 +68,7 @@ def check_duration(operator: str, name: str, value: Any) -> None:
 
 def check_ratios(operator: str, name: str, values: Any, *, upper: float | None = 1.0) -> None:
     """A mapping of names to finite numbers from 0 (to ``upper`` when given)."""
-    if values is None:
+    if values is None or is_template(values):
         return
     if not isinstance(values, Mapping):
         raise OperatorArgumentError(f"{operator}: {name} must be a mapping of column to number, "
@@ -77,7 +82,7 @@ def check_ratios(operator: str, name: str, values: Any, *, upper: float | None =
 
 def check_names(operator: str, name: str, values: Any, *, optional: bool = True) -> None:
     """A list of non-empty strings (not one string, which Python would split into letters)."""
-    if optional and values is None:
+    if (optional and values is None) or (is_template(values) and not isinstance(values, Collection)):
         return
     if isinstance(values, str) or not isinstance(values, Collection):
         raise OperatorArgumentError(f"{operator}: {name} must be a list of names, got {str(values)[:80]!r}")

@@ -121,3 +121,12 @@ def test_a_wrong_argument_fails_at_parse_time(operator: type, good: dict[str, An
 ])
 def test_templated_values_wait_for_run_time(operator: type, arguments: dict[str, Any]) -> None:
     operator(task_id="templated", **arguments)
+
+
+def test_an_xcom_argument_waits_for_run_time() -> None:
+    from airflow.sdk import DAG
+
+    with DAG("xcom_arguments", schedule=None):
+        pin = DeltaSnapshotOperator(task_id="pin", table="/lake/t", pin="latest")
+        DataContractGateOperator(task_id="gate", **GATE, version=pin.output["version"])
+        MlflowReproduceOperator(task_id="reproduce", model_name=pin.output["model"], version=pin.output["v"])
