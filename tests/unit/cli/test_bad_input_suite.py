@@ -22,11 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from bad_input_world import BAD_CONTRACTS, BAD_PROFILES, ODCS_EDITS, build_world  # beside this file (rootdir import)
 
 from airflow_provider_parity.cli import main
-
-sys.path.insert(0, str(Path(__file__).parent))
-from bad_input_world import BAD_CONTRACTS, BAD_PROFILES, ODCS_EDITS, build_world
 
 MAX_LINE = 2000
 # Running as root, chmod does not stop a write: /sys refuses new files even to root.
