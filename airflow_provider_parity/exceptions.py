@@ -8,7 +8,28 @@ message is ``str(error)``, a single line.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
+
+MAX_MESSAGE = 1000
+"""Characters of an error message kept: a message echoing a whole column stays readable."""
+
+
+def shorten(text: str, width: int = 60) -> str:
+    """``text`` cut to ``width`` characters, saying how much was cut."""
+    return text if len(text) <= width else f"{text[:width]}... ({len(text) - width} more characters)"
+
+
+def sample(values: Iterable[Any], limit: int = 3, width: int = 40) -> str:
+    """A few values for a message: the count and the first ``limit``, each cut to ``width``.
+
+    Example:
+        >>> sample(["a", "b" * 100, "c", "d"], limit=2, width=5)
+        "4 value(s), e.g. 'a', 'bbbb... (97 more characters)'"
+    """
+    items = list(values)
+    shown = ", ".join(shorten(repr(v), width) for v in items[:limit])
+    return f"{len(items)} value(s), e.g. {shown}" if len(items) > limit else f"{len(items)} value(s): {shown}"
 
 
 class ParityError(Exception):
@@ -17,9 +38,9 @@ class ParityError(Exception):
     exit_code = 2
 
     def __str__(self) -> str:
-        # Keep every message on one line: it is printed as the CLI's only output
-        # and becomes an Airflow task's failure reason.
-        return " ".join(super().__str__().split())
+        # Keep every message on one line, and short: it is printed as the CLI's only
+        # output and becomes an Airflow task's failure reason.
+        return shorten(" ".join(super().__str__().split()), MAX_MESSAGE)
 
 
 # --- bad input: exit code 2 ---------------------------------------------------
@@ -66,6 +87,14 @@ class EngineError(BadInputError):
 
 class ConfigurationError(BadInputError):
     """A connection, a parameter or an option that is missing or wrong."""
+
+
+class OperatorArgumentError(ConfigurationError, ValueError):
+    """An operator constructed with a wrong argument: raised while the DAG file is parsed."""
+
+
+class UsageError(ConfigurationError):
+    """A command line the ``parity`` CLI cannot parse: an unknown option, a missing or malformed argument."""
 
 
 # --- a gate that fails: exit code 1 --------------------------------------------

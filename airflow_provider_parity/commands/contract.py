@@ -4,24 +4,31 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
+from pathlib import Path
 from typing import Any
 
 
 def _lint(args: argparse.Namespace) -> int:
     from airflow_provider_parity.contracts.loader import ContractErrors, load_contract
+    from airflow_provider_parity.exceptions import ContractError
 
-    failed = False
+    # Problems are the command's report (stdout, one per line, like any linter); every file is
+    # checked, a missing one included, and one error line on stderr sums them up.
+    problems = bad_files = 0
     for path in args.files:
         try:
             contract = load_contract(path)
-        except ContractErrors as exc:
-            failed = True
-            for err in exc.errors:
-                print(err, file=sys.stderr)
+        except ContractError as exc:
+            errors = exc.errors if isinstance(exc, ContractErrors) else [exc]
+            problems += len(errors)
+            bad_files += 1
+            for err in errors:
+                print(err)
             continue
         print(f"{path}: ok ({contract.ref}, {len(contract.columns)} columns)")
-    return 2 if failed else 0
+    if bad_files:
+        raise ContractError(f"{problems} problem(s) in {bad_files} of {len(args.files)} contract file(s)")
+    return 0
 
 
 def _diff(args: argparse.Namespace) -> int:
@@ -45,6 +52,7 @@ def _gx(args: argparse.Namespace) -> int:
     from airflow_provider_parity.contracts.gx import to_expectation_suite
     from airflow_provider_parity.contracts.loader import load_contract
 
+    _check_out(args.out)
     suite = to_expectation_suite(load_contract(args.file), args.environment)
     _emit(suite.to_json_dict(), args.out)
     return 0
@@ -53,7 +61,9 @@ def _gx(args: argparse.Namespace) -> int:
 def _dbt(args: argparse.Namespace) -> int:
     from airflow_provider_parity.contracts.dbt import write_dbt
     from airflow_provider_parity.contracts.loader import load_contract
+    from airflow_provider_parity.fileio import check_output
 
+    check_output(Path(args.project_dir) / "models" / "contracts.yml")  # a project dir that is a file, ...
     contracts = [load_contract(f) for f in args.files]
     for path in write_dbt(contracts, args.project_dir, adapter=args.adapter, constraints=not args.no_constraints):
         print(path)
@@ -64,6 +74,7 @@ def _odcs_export(args: argparse.Namespace) -> int:
     from airflow_provider_parity.contracts.loader import load_contract
     from airflow_provider_parity.contracts.odcs import to_odcs
 
+    _check_out(args.out)
     _emit_yaml(to_odcs(load_contract(args.file)), args.out)
     return 0
 
@@ -73,13 +84,28 @@ def _odcs_import(args: argparse.Namespace) -> int:
     from airflow_provider_parity.contracts.odcs import from_odcs
     from airflow_provider_parity.exceptions import ContractError
 
+    _check_out(args.out)
     try:
         text = open(args.file, encoding="utf-8").read()
     except OSError as exc:
         raise ContractError(f"cannot read ODCS document: {exc.strerror}", file=args.file) from None
     document, _ = parse_yaml(text, args.file)
-    _emit_yaml(from_odcs(document).canonical_dict(), args.out)
+    try:
+        contract = from_odcs(document)
+    except ContractError as exc:
+        if exc.file and exc.file != "<odcs>":
+            raise
+        raise ContractError(exc.reason, file=args.file, field=exc.field) from None
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:  # a valid ODCS value parity cannot map
+        raise ContractError(f"cannot turn this ODCS document into a contract: {exc}", file=args.file) from None
+    _emit_yaml(contract.canonical_dict(), args.out)
     return 0
+
+
+def _check_out(out: str | None) -> None:
+    from airflow_provider_parity.fileio import check_outputs
+
+    check_outputs(out)
 
 
 def _emit_yaml(payload: Any, out: str | None) -> None:

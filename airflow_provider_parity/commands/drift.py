@@ -11,14 +11,7 @@ import argparse
 import sys
 from typing import Any
 
-
-def _duration(text: str) -> Any:
-    from airflow_provider_parity.contracts.model import parse_duration
-
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+from airflow_provider_parity.commands.args import int_at_least, positive_duration
 
 
 def _settings(args: argparse.Namespace, contract: Any) -> Any:
@@ -36,8 +29,11 @@ def _settings(args: argparse.Namespace, contract: Any) -> Any:
 
 def _run(args: argparse.Namespace) -> int:
     from airflow_provider_parity.drift.gate import run_drift
-    from airflow_provider_parity.drift.report import write_html, write_json
+    from airflow_provider_parity.drift.report import render_html, result_json
+    from airflow_provider_parity.fileio import Output, check_outputs, commit_outputs, json_text
 
+    # Before the data is read: an output that cannot be written, or would overwrite an input.
+    check_outputs(args.save_profile, args.json, args.html, inputs=(args.reference, args.current, args.contract))
     contract = None
     if args.contract:
         from airflow_provider_parity.contracts.loader import load_contract
@@ -56,12 +52,14 @@ def _run(args: argparse.Namespace) -> int:
         time_column=args.time_column,
         time_window=args.time_window,
     )
+    files: dict[str, Output] = {}
     if args.save_profile and ref_profile is not None:
-        ref_profile.save(args.save_profile)
+        files[args.save_profile] = json_text(ref_profile.to_dict())
     if args.json:
-        write_json(result, args.json)
+        files[args.json] = json_text(result_json(result))
     if args.html:
-        write_html(result, args.html)
+        files[args.html] = render_html(result)
+    commit_outputs(files)
     print(f"{result.verdict}: {result.message}")
     for feat in result.features:
         if feat.drifted:
@@ -87,8 +85,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--contract", help="the data contract (features, kinds, thresholds); inferred without it")
     parser.add_argument("--json", metavar="OUT", help="write the result as JSON")
     parser.add_argument("--html", metavar="OUT", help="write an HTML report with a plot per drifted feature")
-    parser.add_argument("--reference-version", type=int, help="Delta version of the reference")
-    parser.add_argument("--current-version", type=int, help="Delta version of the current data")
+    parser.add_argument("--reference-version", type=int_at_least(0), help="Delta version of the reference")
+    parser.add_argument("--current-version", type=int_at_least(0), help="Delta version of the current data")
     formats = ["auto", "parquet", "delta", "profile"]
     parser.add_argument("--reference-format", choices=formats, default="auto",
                         help="what --reference is (auto: .json is a profile, a folder with _delta_log is Delta)")
@@ -96,8 +94,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--save-profile", metavar="OUT", help="store the reference profile (JSON) for later runs")
     parser.add_argument("--segment-by", help="also compare per value of this column")
     parser.add_argument("--time-column", help="timestamp column for --time-window")
-    parser.add_argument("--time-window", type=_duration, help="also compare per window of the current data, e.g. 1d")
-    parser.add_argument("--min-rows", type=int, help="fewer rows than this on a side: insufficient data")
+    parser.add_argument("--time-window", type=positive_duration, help="also compare per window of the current data, e.g. 1d")
+    parser.add_argument("--min-rows", type=int_at_least(1), help="fewer rows than this on a side: insufficient data")
     parser.add_argument("--sample-size-aware", action="store_true",
                         help="raise PSI thresholds to the chi-square critical value for the sample sizes")
     parser.add_argument("--strict", action="store_true", help="exit 1 when there is too little data to judge")

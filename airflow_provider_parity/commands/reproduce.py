@@ -13,18 +13,26 @@ import os
 import sys
 from typing import Any
 
+from airflow_provider_parity.commands.args import int_at_least
+
 
 def _reproduce(args: argparse.Namespace) -> int:
-    from airflow_provider_parity.fileio import atomic_write_json
+    from airflow_provider_parity.exceptions import ConfigurationError
+    from airflow_provider_parity.fileio import atomic_write_json, check_outputs
     from airflow_provider_parity.tracking.client import make_client, outage_as_error
     from airflow_provider_parity.tracking.reproduce import (
         audit_version,
+        refusals_as_bad_input,
         require_reproducible,
     )
 
+    check_outputs(args.json)
     tracking_uri = args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
-    with outage_as_error(tracking_uri, secrets=(os.environ.get("MLFLOW_TRACKING_PASSWORD"),
-                                                os.environ.get("MLFLOW_TRACKING_TOKEN"))):
+    if not tracking_uri:
+        # MLflow would fall back to a new store in the working folder: nothing to audit there.
+        raise ConfigurationError("no MLflow tracking server: give --tracking-uri or set MLFLOW_TRACKING_URI")
+    secrets = (os.environ.get("MLFLOW_TRACKING_PASSWORD"), os.environ.get("MLFLOW_TRACKING_TOKEN"))
+    with refusals_as_bad_input(tracking_uri, secrets=secrets), outage_as_error(tracking_uri, secrets=secrets):
         report = audit_version(make_client(tracking_uri, args.registry_uri), args.model, args.version,
                                read_data=not args.log_only)
     if args.json:
@@ -42,7 +50,7 @@ def register(subparsers: Any) -> None:
         "reproduce", help="recreate a model version's training data from its recorded Delta versions "
         "and compare fingerprints (exit 1: differs or vacuumed, 2: bad input)")
     cmd.add_argument("model", help="registered model name")
-    cmd.add_argument("version", help="model version")
+    cmd.add_argument("version", type=int_at_least(1), help="model version (a number)")
     cmd.add_argument("--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI); credentials "
                      "come from MLFLOW_TRACKING_USERNAME/PASSWORD or MLFLOW_TRACKING_TOKEN")
     cmd.add_argument("--registry-uri", help="MLflow registry URI when not the tracking store")

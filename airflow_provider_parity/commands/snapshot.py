@@ -12,6 +12,8 @@ import json
 import sys
 from typing import Any
 
+from airflow_provider_parity.commands.args import int_at_least
+
 
 def _snapshot(args: argparse.Namespace) -> int:
     from airflow_provider_parity.delta.snapshot import resolve_snapshot
@@ -60,12 +62,12 @@ def register(subparsers: Any) -> None:
     when = snap.add_mutually_exclusive_group()
     when.add_argument("--as-of", metavar="TS",
                       help="ISO timestamp with a time zone, e.g. 2024-05-01T00:00:00Z (naive times are refused)")
-    when.add_argument("--version", type=int, metavar="N", help="a version number (default: latest)")
+    when.add_argument("--version", type=int_at_least(0), metavar="N", help="a version number (default: latest)")
     snap.add_argument("--json", action="store_true", help="print the snapshot as JSON")
     snap.set_defaults(func=_snapshot)
 
     hist = subparsers.add_parser("history", help="list a Delta table's versions with who wrote them")
     hist.add_argument("table", help="Delta table root")
-    hist.add_argument("--limit", type=int, help="only the newest N versions")
+    hist.add_argument("--limit", type=int_at_least(1), help="only the newest N versions")
     hist.add_argument("--json", action="store_true", help="print JSON")
     hist.set_defaults(func=_history)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from typing import Any
 
-from airflow_provider_parity.exceptions import ConfigurationError
+from airflow_provider_parity.exceptions import ConfigurationError, ParityError
 
 
 def register(subparsers: Any) -> None:
@@ -21,16 +22,27 @@ def register(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from airflow_provider_parity.fileio import atomic_write_text
+    from airflow_provider_parity.fileio import atomic_write_text, check_outputs
     from airflow_provider_parity.steps import run_step
+
+    check_outputs(args.xcom_file)  # before the step runs: its work would be lost
 
     try:
         kwargs = json.loads(args.kwargs)
     except json.JSONDecodeError as exc:
-        raise ConfigurationError(f"--kwargs is not JSON: {exc}") from None
+        raise ConfigurationError(f"--kwargs is not JSON: {exc.msg} (at character {exc.pos})") from None
     if not isinstance(kwargs, dict):
         raise ConfigurationError("--kwargs must be a JSON object")
-    result = run_step(args.step, kwargs)
+    try:
+        result = run_step(args.step, kwargs)
+    except ParityError:
+        raise
+    except Exception as exc:
+        # The step's own code failed: one line (PARITY_DEBUG=1 shows the traceback), and not
+        # exit 3, which is kept for a bug in parity itself.
+        if os.environ.get("PARITY_DEBUG"):
+            raise
+        raise ConfigurationError(f"step {args.step!r} failed: {exc.__class__.__name__}: {exc}") from None
     text = json.dumps(result, sort_keys=True)
     if args.xcom_file:
         atomic_write_text(args.xcom_file, text)

@@ -6,13 +6,18 @@ import argparse
 import sys
 from typing import Any
 
+from airflow_provider_parity.commands.args import int_at_least
+
 
 def _validate(args: argparse.Namespace) -> int:
     from airflow_provider_parity.contracts.loader import load_contract
+    from airflow_provider_parity.fileio import check_outputs
     from airflow_provider_parity.validation.report import write_reports
     from airflow_provider_parity.validation.sources import load_data
     from airflow_provider_parity.validation.validate import validate_table
 
+    # Before the data is read: a report path that cannot be written, or would overwrite an input.
+    check_outputs(args.json, args.html, inputs=(args.contract, args.data))
     contract = load_contract(args.contract)
     data = load_data(args.data, version=args.version)
     result = validate_table(contract, data.table, source=data.source, version=data.version,
@@ -26,7 +31,7 @@ def register(subparsers: Any) -> None:
     cmd = subparsers.add_parser("validate", help="validate data against a contract (exit 1: violated, 2: bad input)")
     cmd.add_argument("--contract", required=True, help="contract YAML file")
     cmd.add_argument("--data", required=True, help="parquet file or folder, or Delta table root")
-    cmd.add_argument("--version", type=int, help="Delta version to validate (default: latest)")
+    cmd.add_argument("--version", type=int_at_least(0), help="Delta version to validate (default: latest)")
     cmd.add_argument("--environment", choices=["training", "serving"],
                      help="expect only this side's columns (default: all)")
     cmd.add_argument("--engine", choices=["gx", "arrow"], default="gx",

@@ -149,7 +149,7 @@ def _generated_by(kwargs: dict[str, Any]) -> str:
 
 def write_dbt(contracts: list[Contract], project_dir: str | Path, *, schema_path: str = "models/contracts.yml",
               **kwargs: Any) -> list[Path]:
-    """Write the schema file and the generic test macros into a dbt project (atomically).
+    """Write the schema file and the generic test macros into a dbt project (all of them or none).
 
     Args:
         contracts: the contracts, one dbt model each.
@@ -162,11 +162,11 @@ def write_dbt(contracts: list[Contract], project_dir: str | Path, *, schema_path
     """
     import yaml
 
-    from airflow_provider_parity.fileio import atomic_write_text
+    from airflow_provider_parity.fileio import Output, commit_outputs
 
     root = Path(project_dir)
-    written = [atomic_write_text(root / schema_path, _generated_by(kwargs)
-                                 + yaml.safe_dump(to_dbt_schema(contracts, **kwargs), sort_keys=False))]
-    for name, sql in macro_files().items():
-        written.append(atomic_write_text(root / "macros" / "parity" / name, sql))
-    return written
+    files: dict[Path, Output] = {
+        root / schema_path: _generated_by(kwargs) + yaml.safe_dump(to_dbt_schema(contracts, **kwargs), sort_keys=False)
+    }
+    files.update({root / "macros" / "parity" / name: sql for name, sql in macro_files().items()})
+    return commit_outputs(files)

@@ -11,8 +11,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from airflow_provider_parity.contracts.model import ORDERED_TYPES, Column, Contract
-from airflow_provider_parity.exceptions import ContractError
+from airflow_provider_parity.contracts.model import ORDERED_TYPES, Column, Contract, value_kind
+from airflow_provider_parity.exceptions import ContractError, shorten
 
 PathKey = tuple[str | int, ...]
 
@@ -34,39 +34,96 @@ def format_path(path: PathKey) -> str:
     return out
 
 
-def _to_python(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], file: str) -> Any:
-    """Turn a composed YAML node into plain Python, remembering each path's line."""
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
+MAX_NODES = 100_000
+"""YAML nodes a contract may expand to: aliases repeat nodes, and a few lines can name billions."""
+
+# libyaml's parser when PyYAML was built with it: the same nodes and marks, many times faster.
+_COMPOSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
+
+
+class _Walker:
+    """Turn a composed YAML node into plain Python, remembering each path's line.
+
+    Refuses what a safe loader would (tags such as ``!!python/name``) and what would
+    never end: an alias inside its own anchor, or aliases expanding past ``MAX_NODES``.
+    """
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.lines: dict[PathKey, int] = {}
+        self._open: set[int] = set()
+        self._nodes = 0
+        # The safe loader's own constructor: the same values safe_load gives, unsafe tags refused.
+        self._constructor = yaml.SafeLoader("")
+
+    def _error(self, message: str, node: yaml.Node, path: PathKey) -> ContractError:
+        return ContractError(message, file=self.file, line=node.start_mark.line + 1, field=format_path(path) or None)
+
+    def walk(self, node: yaml.Node, path: PathKey = ()) -> Any:
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise self._error(f"the document expands to more than {MAX_NODES} values (aliases?)", node, path)
+        if id(node) in self._open:
+            raise self._error("recursive alias: a value contains itself", node, path)
+        if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS:
+            raise self._error(f"tag {node.tag!r} is not allowed: a contract is plain YAML data", node, path)
+        self._open.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, path)
+            if isinstance(node, yaml.SequenceNode):
+                return [self.walk(item, (*path, i)) for i, item in enumerate(node.value)]
+            return self._scalar(node, path)
+        finally:
+            self._open.discard(id(node))
+
+    def _scalar(self, node: yaml.Node, path: PathKey) -> Any:
+        try:
+            return self._constructor.construct_object(node)
+        except yaml.YAMLError as exc:
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise self._error(f"cannot read value: {problem}", node, path) from None
+
+    def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = yaml.safe_load(yaml.serialize(key_node))
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise self._error(f"keys must be strings, got a {key_node.id}", key_node, path)
+            key = self._scalar(key_node, path)
             if not isinstance(key, str):
-                raise ContractError(f"keys must be strings, got {key!r}", file=file,
-                                    line=key_node.start_mark.line + 1, field=format_path(path) or None)
+                raise self._error(f"keys must be strings, got {shorten(repr(key))}", key_node, path)
             if key in result:
                 # PyYAML keeps the last of two equal keys; a contract must say one thing.
-                raise ContractError("duplicate key", file=file, line=key_node.start_mark.line + 1,
-                                    field=format_path((*path, key)))
-            result[key] = _to_python(value_node, (*path, key), lines, file)
+                raise self._error("duplicate key", key_node, (*path, key))
+            result[key] = self.walk(value_node, (*path, key))
         return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_to_python(item, (*path, i), lines, file) for i, item in enumerate(node.value)]
-    return yaml.safe_load(yaml.serialize(node))
 
 
 def parse_yaml(text: str, file: str) -> tuple[Any, dict[PathKey, int]]:
-    lines: dict[PathKey, int] = {}
+    """Parse YAML text into plain data and the line of each path.
+
+    Raises:
+        ContractError: malformed or unsafe YAML, or an empty document; names file and line.
+    """
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_COMPOSER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
         raise ContractError(f"malformed YAML: {problem}", file=file,
                             line=mark.line + 1 if mark else None) from None
+    except RecursionError:
+        raise ContractError("malformed YAML: nested too deeply", file=file) from None
     if node is None:
         raise ContractError("the file is empty", file=file)
-    return _to_python(node, (), lines, file), lines
+    walker = _Walker(file)
+    try:
+        data = walker.walk(node)
+    except RecursionError:
+        raise ContractError("the document is nested too deeply", file=file) from None
+    return data, walker.lines
 
 
 def _line_for(path: PathKey, lines: dict[PathKey, int]) -> int | None:
@@ -97,7 +154,7 @@ def _pydantic_errors(exc: ValidationError, file: str, lines: dict[PathKey, int])
     for err in exc.errors():
         missing = err["type"] == "missing"
         path = _error_path(tuple(err["loc"]), missing, lines)
-        msg = err["msg"]
+        msg = err["msg"].removeprefix("Value error, ")  # pydantic's wording for a validator's ValueError
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
         elif missing:
@@ -138,10 +195,56 @@ def _column_problems(index: int, col: Column) -> Iterator[tuple[PathKey, str]]:
             yield (*base, side), str(exc)
     if len(bounds) == 2 and bounds["min"] > bounds["max"]:
         yield (*base, "min"), f"impossible bounds: min {cons.min} is greater than max {cons.max}"
-    if cons.regex is not None and col.type != "string":
-        yield (*base, "regex"), f"regex needs a string column, column '{col.name}' is {col.type}"
-    if cons.allowed_values is not None and not cons.allowed_values:
+    yield from _regex_problems(base, col)
+    yield from _allowed_problems(base, col)
+
+
+# The kinds of allowed_values each column type can hold (dates may be written as ISO strings).
+_ALLOWED_KINDS = {"string": {"string"}, "integer": {"number"}, "float": {"number"}, "boolean": {"boolean"},
+                  "date": {"date", "string"}, "timestamp": {"timestamp", "date", "string"}}
+
+
+def _allowed_problems(base: PathKey, col: Column) -> Iterator[tuple[PathKey, str]]:
+    values = col.constraints.allowed_values
+    if values is None:
+        return
+    if not values:
         yield (*base, "allowed_values"), "allowed_values is empty: no value could pass"
+        return
+    kind = value_kind(values[0])  # the model already refused mixed kinds
+    if kind not in _ALLOWED_KINDS[col.type]:
+        yield (*base, "allowed_values"), f"allowed_values are {kind} values, column '{col.name}' is {col.type}"
+
+
+def _regex_problems(base: PathKey, col: Column) -> Iterator[tuple[PathKey, str]]:
+    pattern = col.constraints.regex
+    if pattern is None:
+        return
+    if col.type != "string":
+        yield (*base, "regex"), f"regex needs a string column, column '{col.name}' is {col.type}"
+        return
+    problem = re2_problem(pattern)
+    if problem:
+        yield (*base, "regex"), problem
+
+
+def re2_problem(pattern: str) -> str | None:
+    """Why RE2 refuses ``pattern`` (None when it accepts it).
+
+    The serving check (Arrow compute) and dbt on DuckDB match with RE2, which has no
+    lookaround or backreferences; a contract holds one regex for every gate, so a
+    pattern only Python accepts is refused when the contract is loaded, not when one
+    engine meets it.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        pc.match_substring_regex(pa.array([""], pa.string()), pattern)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        reason = str(exc).splitlines()[0].removeprefix("Invalid regular expression: ")
+        return f"regex is not RE2 syntax, which Arrow and DuckDB use (no lookaround or backreferences): {reason}"
+    return None
 
 
 def _unknown(path: PathKey, names: list[str], known: set[str]) -> Iterator[tuple[PathKey, str]]:

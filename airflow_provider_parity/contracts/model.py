@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -28,18 +29,26 @@ DriftMetric = Literal["psi", "jensen_shannon", "wasserstein", "ks", "linf", "chi
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+# A century: longer windows or SLOs mean nothing, and subtracting them from now
+# must stay a valid datetime.
+_MAX_DAYS = 36525
+_MAX_SECONDS = _MAX_DAYS * 86400.0
 
 
 def parse_duration(text: str) -> timedelta:
     """Parse ``"90s"``, ``"15m"``, ``"26h"``, ``"2d"`` or ``"1w"`` into a timedelta.
 
     Raises:
-        ValueError: the text is not a number followed by one of s, m, h, d, w.
+        ValueError: the text is not a number followed by one of s, m, h, d, w, or the
+            duration is longer than a century.
     """
-    match = _DURATION.match(text)
+    match = _DURATION.match(text) if isinstance(text, str) else None
     if not match:
         raise ValueError(f"invalid duration {text!r}: expected a number and a unit (s, m, h, d, w), e.g. '26h'")
-    return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if not seconds <= _MAX_SECONDS:
+        raise ValueError(f"duration {match.group(0).strip()[:40]!r} is out of range (at most {_MAX_DAYS} days)")
+    return timedelta(seconds=seconds)
 
 
 class _Strict(BaseModel):
@@ -64,6 +73,51 @@ class Constraints(_Strict):
             except re.error as exc:
                 raise ValueError(f"regex does not compile: {exc}") from None
         return value
+
+    @field_validator("min", "max")
+    @classmethod
+    def _finite(cls, value: Any) -> Any:
+        # A NaN bound compares false with everything: the range rule would check nothing.
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"a bound must be a finite number, got {value}")
+        return value
+
+    @field_validator("allowed_values")
+    @classmethod
+    def _one_kind(cls, value: list[Any] | None) -> list[Any] | None:
+        if value is None:
+            return None
+        kinds = {value_kind(v) for v in value}
+        if kinds - _SCALAR_KINDS:
+            raise ValueError("allowed_values must be scalars (strings, numbers, booleans or dates); "
+                             "a missing value is declared with nullable: true")
+        if len(kinds) > 1:
+            raise ValueError(f"allowed_values mix {' and '.join(sorted(kinds))} values: "
+                             "list values of the column's type only")
+        return value
+
+
+_SCALAR_KINDS = frozenset({"string", "number", "boolean", "date", "timestamp"})
+
+
+def value_kind(value: Any) -> str:
+    """The logical kind of a YAML value: ``number`` for ints and floats, ``boolean``, ``string``, ...
+
+    Example:
+        >>> value_kind(3), value_kind(2.5), value_kind(True), value_kind("a")
+        ('number', 'number', 'boolean', 'string')
+    """
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, datetime):
+        return "timestamp"
+    if isinstance(value, date):
+        return "date"
+    return "null" if value is None else type(value).__name__
 
 
 class Tolerances(_Strict):

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from airflow_provider_parity.contracts.model import Column, Contract, Environment
+from airflow_provider_parity.exceptions import shorten
 
 RuleKind = Literal[
     "not_null", "unique", "between", "in_set", "regex", "compound_unique", "row_count", "completeness", "freshness"
@@ -44,7 +45,7 @@ class Rule:
             "not_null": "no nulls",
             "unique": "unique values",
             "between": f"values within [{p.get('min', '-inf')}, {p.get('max', 'inf')}]",
-            "in_set": f"values in {p.get('values')}",
+            "in_set": f"values in {shorten(str(p.get('values')), 300)}",
             "regex": f"values matching /{p.get('regex')}/",
             "compound_unique": f"unique combinations of {p.get('columns')}",
             "row_count": f"row count within [{p.get('min', 0)}, {p.get('max', 'inf')}]",

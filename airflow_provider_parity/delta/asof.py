@@ -70,7 +70,11 @@ def parse_timestamp(value: str | datetime) -> datetime:
             f"as-of timestamp {value!s} has no time zone: a naive time is ambiguous, "
             "add an offset such as Z or +00:00"
         )
-    utc = parsed.astimezone(UTC)
+    try:
+        utc = parsed.astimezone(UTC)
+        utc.timestamp()  # Delta compares epoch milliseconds
+    except (OverflowError, ValueError):
+        raise SnapshotError(f"as-of timestamp {value!s} is out of range once converted to UTC") from None
     # A plain datetime, even from a pendulum DateTime (Airflow's context), whose
     # arithmetic with stdlib datetimes misbehaves.
     return datetime(utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond, tzinfo=UTC)

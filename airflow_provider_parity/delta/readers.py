@@ -113,11 +113,11 @@ def _stream(
     try:
         yield from dataset.to_batches(columns=columns, batch_size=batch_size)
     except FileNotFoundError:
-        raise _vacuumed(table_uri, version, storage_options) from None
+        raise vacuumed_read_error(table_uri, version, storage_options) from None
     except OSError as exc:
         # Object stores report a vacuumed file as a generic I/O error.
         if "not found" in str(exc).lower():
-            raise _vacuumed(table_uri, version, storage_options) from None
+            raise vacuumed_read_error(table_uri, version, storage_options) from None
         raise
 
 
@@ -162,6 +162,7 @@ def read_pandas(
     return read_arrow(table_uri, version, storage_options=storage_options, columns=columns).to_pandas()
 
 
-def _vacuumed(table_uri: str, version: int | None, storage_options: Mapping[str, str] | None) -> Exception:
+def vacuumed_read_error(table_uri: str, version: int | None, storage_options: Mapping[str, str] | None) -> Exception:
+    """The error for a read that found a data file gone: the version was vacuumed."""
     latest = open_table(normalize_table_uri(table_uri), storage_options=storage_options)
     return vacuumed_error(table_uri, version if version is not None else latest.version(), latest)

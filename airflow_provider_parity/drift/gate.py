@@ -88,6 +88,27 @@ def _batches(data: Any, kinds: Mapping[str, FeatureKind] | None, extra: list[str
     return data  # type: ignore[no-any-return]
 
 
+def _check_time_column(data: Any, column: str | None, *, dates: bool) -> None:
+    """Refuse a time column that is missing or holds no times, before any data is read."""
+    from airflow_provider_parity.exceptions import ConfigurationError, DataError
+
+    if not column:
+        raise ConfigurationError("a time window needs a time column")
+    if isinstance(data, DatasetProfile):
+        raise ConfigurationError("a time window applies to data, not to a stored profile of the current data")
+    schema = _schema_of(data)
+    if schema is None:  # a stream of batches: the profiler checks as it reads
+        return
+    if column not in schema.names:
+        raise DataError(f"no time column {column!r}", source=_describe(data), column=column)
+    kind = schema.field(column).type
+    if pa.types.is_dictionary(kind):  # strings are read dictionary-encoded
+        kind = kind.value_type
+    if not (pa.types.is_timestamp(kind) or (dates and pa.types.is_date(kind))):
+        expected = "a timestamp or a date" if dates else "a timestamp"
+        raise DataError(f"column {column!r} is {kind}, not {expected}", source=_describe(data), column=column)
+
+
 def _between(data: Any, column: str | None, bounds: tuple[datetime, datetime]) -> Any:
     """Only the rows of ``data`` with ``bounds[0] <= column < bounds[1]``."""
     import pyarrow.compute as pc
@@ -99,9 +120,8 @@ def _between(data: Any, column: str | None, bounds: tuple[datetime, datetime]) -
     schema = _schema_of(data)
     if schema is None or column not in schema.names:
         raise DataError(f"no column {column!r} to filter by time", source=_describe(data), column=column)
+    _check_time_column(data, column, dates=False)
     kind = schema.field(column).type
-    if not pa.types.is_timestamp(kind):
-        raise DataError(f"column {column!r} is {kind}, not a timestamp", source=_describe(data), column=column)
     if kind.tz is None:  # naive timestamps are taken as UTC, as everywhere in the provider
         bounds = tuple(b.astimezone(UTC).replace(tzinfo=None) if b.tzinfo else b for b in bounds)  # type: ignore[assignment]
     start, end = (pa.scalar(b, type=kind) for b in bounds)
@@ -179,6 +199,8 @@ def run_drift(
     if kinds is not None:
         kinds = {k: v for k, v in kinds.items() if k not in settings.exclude}
     cur_data = _resolve(current, current_version, current_kind, storage_options)
+    if time_window is not None:
+        _check_time_column(cur_data, time_column, dates=True)
     if current_between is not None:
         cur_data = _between(cur_data, time_column, current_between)
     if isinstance(cur_data, DatasetProfile):

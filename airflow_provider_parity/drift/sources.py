@@ -5,6 +5,8 @@ Everything is read as a stream of record batches, so profiling memory stays flat
 
 from __future__ import annotations
 
+import json
+import math
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -15,7 +17,7 @@ import pyarrow.dataset as pads
 
 from airflow_provider_parity.delta.storage import redact_uri
 from airflow_provider_parity.drift.profile import DatasetProfile
-from airflow_provider_parity.exceptions import DataError
+from airflow_provider_parity.exceptions import DataError, shorten
 
 SourceKind = Literal["auto", "parquet", "delta", "profile"]
 BATCH_SIZE = 128 * 1024
@@ -31,6 +33,8 @@ class Source:
     version: int | None = None
     where: pads.Expression | None = None
     """A row filter applied while streaming (e.g. the last 24 hours of a serving log)."""
+    storage_options: Mapping[str, str] | None = None
+    """Object-store options, to name a vacuumed version when a read finds its files gone."""
 
     @property
     def schema(self) -> pa.Schema:
@@ -47,35 +51,26 @@ class Source:
         """Stream the data, only ``columns`` when given."""
         # No pre-buffering of whole row groups and little read-ahead: memory stays
         # at a few batches whatever the file or row-group size.
-        yield from self.dataset.to_batches(
-            columns=columns,
-            filter=self.where,
-            batch_size=batch_size,
-            batch_readahead=1,
-            fragment_readahead=1,
-            fragment_scan_options=pads.ParquetFragmentScanOptions(pre_buffer=False),
-        )
+        try:
+            yield from self.dataset.to_batches(
+                columns=columns,
+                filter=self.where,
+                batch_size=batch_size,
+                batch_readahead=1,
+                fragment_readahead=1,
+                fragment_scan_options=pads.ParquetFragmentScanOptions(pre_buffer=False),
+            )
+        except (OSError, pa.ArrowException) as exc:
+            raise self._read_error(exc) from None
 
+    def _read_error(self, exc: Exception) -> Exception:
+        """A part file that is corrupt, of another schema, or gone (a vacuumed Delta version)."""
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if self.kind == "delta" and (isinstance(exc, FileNotFoundError) or "not found" in reason.lower()):
+            from airflow_provider_parity.delta.readers import vacuumed_read_error
 
-def load_profile(uri: str, storage_options: Mapping[str, str] | None = None) -> DatasetProfile:
-    """A stored profile, from a local file or object storage.
-
-    Raises:
-        DataError: missing, not JSON, or not a profile.
-    """
-    from airflow_provider_parity.artifacts import is_remote
-
-    if not is_remote(uri):
-        return DatasetProfile.load(uri)
-    from airflow_provider_parity.artifacts import ArtifactStore
-
-    data = ArtifactStore(storage_options).read_json(uri)
-    try:
-        return DatasetProfile.from_dict(data)
-    except DataError as exc:
-        raise DataError(str(exc), source=redact_uri(uri)) from None
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise DataError(f"malformed profile: {exc!r}", source=redact_uri(uri)) from None
+            return vacuumed_read_error(self.uri, self.version, self.storage_options)
+        return DataError(f"cannot read as {self.kind}: {reason}", source=redact_uri(self.uri))
 
 
 def detect_kind(uri: str, storage_options: Mapping[str, str] | None = None) -> Literal["parquet", "delta", "profile"]:
@@ -117,7 +112,7 @@ def open_source(
         # The version actually read (the latest when none was asked for) names the data in
         # reports and lineage: "the serving log" alone says nothing about which rows were judged.
         dataset, read_version = open_versioned_dataset(uri, version, storage_options=storage_options)
-        return Source(uri=uri, kind="delta", dataset=dataset, version=read_version)
+        return Source(uri=uri, kind="delta", dataset=dataset, version=read_version, storage_options=storage_options)
     if version is not None:
         raise DataError("a version applies to Delta tables only", source=redact_uri(uri))
     if "://" not in uri and not os.path.exists(uri):
@@ -129,6 +124,64 @@ def open_source(
         if strings:
             fmt = pads.ParquetFileFormat(read_options={"dictionary_columns": strings})
             dataset = pads.dataset(uri, format=fmt)
-    except (OSError, pa.ArrowInvalid) as exc:
+    except (OSError, pa.ArrowException) as exc:
         raise DataError(f"cannot read as parquet: {str(exc).splitlines()[0]}", source=redact_uri(uri)) from None
+    if isinstance(dataset, pads.FileSystemDataset) and not dataset.files:
+        # Comparing nothing with nothing would pass: an empty folder is a wrong path, as for validate.
+        raise DataError("no parquet files in this folder", source=redact_uri(uri))
     return Source(uri=uri, kind="parquet", dataset=dataset)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"non-finite number {text[:40]}")
+    return value
+
+
+def _no_constant(text: str) -> float:
+    raise ValueError(f"non-finite number {text}")
+
+
+def load_profile(path: str, storage_options: Mapping[str, str] | None = None) -> DatasetProfile:
+    """A stored profile (a local file or an object-store URI), refusing what would make the comparison meaningless.
+
+    Raises:
+        DataError: not JSON, NaN or infinite numbers, not a profile, or negative counts.
+    """
+    from airflow_provider_parity.artifacts import ArtifactStore, is_remote
+
+    try:
+        if is_remote(path):
+            text = ArtifactStore(storage_options).read_text(path)
+        else:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+        data = json.loads(text, parse_float=_finite_float, parse_constant=_no_constant)
+    except FileNotFoundError:
+        raise DataError("profile file not found", source=path) from None
+    except (OSError, ValueError, RecursionError) as exc:
+        raise DataError(f"cannot read profile: {shorten(str(exc), 200)}", source=path) from None
+    if not isinstance(data, dict):
+        raise DataError(f"not a drift profile: a JSON {type(data).__name__}, expected an object", source=path)
+    try:
+        profile = DatasetProfile.from_dict(data)
+    except DataError as exc:
+        raise DataError(str(exc), source=path) from None
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError) as exc:
+        raise DataError(f"malformed profile: {exc.__class__.__name__}: {shorten(str(exc), 200)}",
+                        source=path) from None
+    _check_counts(profile, path)
+    return profile
+
+
+def _check_counts(profile: DatasetProfile, path: str) -> None:
+    for label, part in [("", profile), *profile.segments.items()]:
+        counts = [("rows", part.rows)]
+        for name, feature in part.features.items():
+            counts += [(f"{name}.rows", feature.rows), (f"{name}.nulls", feature.nulls)]
+            counts += [(f"{name}.counts", min(getattr(feature, "counts", {}).values(), default=0))]
+        for what, value in counts:
+            if value < 0:
+                where = f"segment {label}: " if label else ""
+                raise DataError(f"malformed profile: {where}{what} is negative ({value})", source=path)

@@ -94,12 +94,14 @@ def check_source(operator: str, argument: str, value: Any, sql: str | None, conn
     """A gate reads either ``argument=`` or ``sql=`` (through ``conn_id=``): say so at DAG parse time.
 
     Raises:
-        ValueError: neither or both were given, or ``sql=`` without ``conn_id=``.
+        OperatorArgumentError: neither or both were given, or ``sql=`` without ``conn_id=``.
     """
+    from airflow_provider_parity.exceptions import OperatorArgumentError
+
     if (value is None) == (sql is None):
-        raise ValueError(f"{operator} needs exactly one of {argument}= and sql=")
+        raise OperatorArgumentError(f"{operator} needs exactly one of {argument}= and sql=")
     if sql is not None and not conn_id:
-        raise ValueError(f"{operator}: sql= needs conn_id=")
+        raise OperatorArgumentError(f"{operator}: sql= needs conn_id=")
 
 
 def read_sql(conn_id: str, sql: str) -> pa.Table:

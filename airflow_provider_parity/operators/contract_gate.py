@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_parity.compat import BaseOperator
+from airflow_provider_parity.operators.arguments import check_choice, check_number, check_text
 from airflow_provider_parity.operators.base import GateMixin
 from airflow_provider_parity.operators.common import (
     XCOM_REPORT_HTML,
@@ -92,11 +93,12 @@ class DataContractGateOperator(GateMixin, BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        check_source("DataContractGateOperator", "data", data, sql, conn_id)
-        if engine not in ("gx", "arrow"):
-            raise ValueError(f"DataContractGateOperator: engine must be 'gx' or 'arrow', got {engine!r}")
-        if environment not in (None, "training", "serving"):
-            raise ValueError(f"DataContractGateOperator: environment must be 'training' or 'serving', got {environment!r}")
+        name = "DataContractGateOperator"
+        check_source(name, "data", data, sql, conn_id)
+        check_text(name, "contract_path", contract_path)
+        check_choice(name, "engine", engine, ("gx", "arrow"))
+        check_choice(name, "environment", environment, (None, "training", "serving"))
+        check_number(name, "version", version)
         self.contract_path = contract_path
         self.data = data
         self.version = version

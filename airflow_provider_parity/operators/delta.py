@@ -11,6 +11,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_parity.compat import BaseOperator
+from airflow_provider_parity.exceptions import OperatorArgumentError
+from airflow_provider_parity.operators.arguments import check_choice, check_names, check_number, check_ratios, check_text
 from airflow_provider_parity.operators.base import GateMixin, LineageMixin, guard
 from airflow_provider_parity.operators.common import as_version, run_as_of
 
@@ -116,10 +118,11 @@ class DeltaSnapshotOperator(LineageMixin, _DeltaTableMixin, BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if pin not in ("as_of", "latest", "version"):
-            raise ValueError(f"pin must be 'as_of', 'latest' or 'version', got {pin!r}")
+        check_choice("DeltaSnapshotOperator", "pin", pin, ("as_of", "latest", "version"))
         if pin == "version" and version is None:
-            raise ValueError("pin='version' needs version=")
+            raise OperatorArgumentError("DeltaSnapshotOperator: pin='version' needs version=")
+        check_text("DeltaSnapshotOperator", "table", table)
+        check_number("DeltaSnapshotOperator", "version", version)
         self.table = table
         self.delta_conn_id = delta_conn_id
         self.pin = pin
@@ -221,7 +224,13 @@ class DeltaWriteOperator(LineageMixin, _DeltaTableMixin, BaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         if (data is None) == (data_path is None):
-            raise ValueError("give exactly one of data= (a callable) or data_path= (Parquet)")
+            raise OperatorArgumentError("DeltaWriteOperator: give exactly one of data= (a callable) or data_path= (Parquet)")
+        if data is not None and not callable(data):
+            raise OperatorArgumentError(f"DeltaWriteOperator: data= must be a callable, got {type(data).__name__}")
+        check_text("DeltaWriteOperator", "table", table)
+        check_choice("DeltaWriteOperator", "mode", mode, ("append", "overwrite"))
+        check_choice("DeltaWriteOperator", "schema_mode", schema_mode, (None, "merge", "overwrite"))
+        check_names("DeltaWriteOperator", "partition_by", partition_by)
         self.table = table
         self.data = data
         self.data_path = data_path
@@ -334,7 +343,10 @@ class DeltaCompletenessOperator(GateMixin, _DeltaTableMixin, BaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         if contract is None and not minimums:
-            raise ValueError("give a contract with completeness rules or minimums=")
+            raise OperatorArgumentError("DeltaCompletenessOperator: give a contract with completeness rules or minimums=")
+        check_text("DeltaCompletenessOperator", "table", table)
+        check_number("DeltaCompletenessOperator", "version", version)
+        check_ratios("DeltaCompletenessOperator", "minimums", minimums)
         self.table = table
         self.version = version
         self.contract = contract

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from airflow_provider_parity.compat import BaseOperator
+from airflow_provider_parity.exceptions import OperatorArgumentError
+from airflow_provider_parity.operators.arguments import check_choice, check_duration, check_number, check_ratios
 from airflow_provider_parity.operators.base import GateMixin
 from airflow_provider_parity.operators.common import (
     XCOM_REPORT_HTML,
@@ -129,7 +131,19 @@ class DriftGateOperator(GateMixin, BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        check_source("DriftGateOperator", "current", current, sql, conn_id)
+        name = "DriftGateOperator"
+        check_source(name, "current", current, sql, conn_id)
+        check_number(name, "reference_version", reference_version)
+        check_number(name, "current_version", current_version)
+        check_duration(name, "time_window", time_window)
+        check_duration(name, "current_lookback", current_lookback)
+        if (time_window or current_lookback) and not time_column:
+            raise OperatorArgumentError(f"{name}: time_window= and current_lookback= need time_column=")
+        check_choice(name, "on_no_baseline", on_no_baseline, (None, "pass", "fail"))
+        check_choice(name, "on_insufficient_data", on_insufficient_data, ("pass", "fail"))
+        check_choice(name, "reference_format", reference_format, ("auto", "parquet", "delta", "profile"))
+        check_choice(name, "current_format", current_format, ("auto", "parquet", "delta"))
+        check_ratios(name, "feature_importance", feature_importance, upper=None)
         self.reference = reference
         self.current = current
         self.sql = sql

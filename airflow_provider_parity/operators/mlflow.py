@@ -22,6 +22,8 @@ from airflow_provider_parity.compat import (
     AirflowSkipException,
     BaseOperator,
 )
+from airflow_provider_parity.exceptions import OperatorArgumentError
+from airflow_provider_parity.operators.arguments import check_number, check_text
 from airflow_provider_parity.operators.base import GateMixin, LineageMixin, guard
 
 if TYPE_CHECKING:
@@ -75,6 +77,7 @@ class _MlflowOperator(LineageMixin, BaseOperator):
 
     def __init__(self, *, model_name: str, mlflow_conn_id: str | None = "mlflow_default", **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        check_text(type(self).__name__, "model_name", model_name)
         self.model_name = model_name
         self.mlflow_conn_id = mlflow_conn_id
         self._inputs: list[PinnedInput] = []
@@ -167,6 +170,8 @@ class MlflowRegisterModelOperator(_MlflowOperator):
     def __init__(self, *, run_id: str, artifact_path: str = "model", alias: str = "challenger",
                  extra_tags: Mapping[str, str] | None = None, require_record: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        check_text(type(self).__name__, "run_id", run_id)
+        check_text(type(self).__name__, "alias", alias)
         self.run_id = run_id
         self.artifact_path = artifact_path
         self.alias = alias
@@ -214,7 +219,8 @@ class MlflowPromotionGateOperator(GateMixin, _MlflowOperator):
                  before_switch: Callable[[PromotionDecision], None] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if on_blocked not in ("fail", "skip"):
-            raise ValueError(f"on_blocked must be 'fail' or 'skip', got {on_blocked!r}")
+            raise OperatorArgumentError(f"{type(self).__name__}: on_blocked must be 'fail' or 'skip', got {on_blocked!r}")
+        check_number(type(self).__name__, "challenger_version", challenger_version, minimum=1)
         self.policy = policy
         self.challenger_version = challenger_version
         self.on_blocked = on_blocked
@@ -288,6 +294,8 @@ class MlflowRollbackOperator(_MlflowOperator):
 
     def __init__(self, *, reason: str, to_version: str | int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        check_text(type(self).__name__, "reason", reason)
+        check_number(type(self).__name__, "to_version", to_version, minimum=1)
         self.reason = reason
         self.to_version = to_version
 
@@ -324,6 +332,7 @@ class MlflowReproduceOperator(GateMixin, _MlflowOperator):
     def __init__(self, *, version: str | int, delta_conn_id: str | None = None, read_data: bool = True,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        check_number(type(self).__name__, "version", version, minimum=1, optional=False)
         self.version = version
         self.delta_conn_id = delta_conn_id
         self.read_data = read_data

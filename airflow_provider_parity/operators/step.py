@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_parity.compat import BaseOperator, parity_option
+from airflow_provider_parity.exceptions import OperatorArgumentError
 from airflow_provider_parity.operators.base import GateMixin, guard
 
 if TYPE_CHECKING:
@@ -53,8 +54,11 @@ class ParityStepOperator(GateMixin, BaseOperator):
     def __init__(self, *, step: str, op_kwargs: Mapping[str, Any] | None = None, gate: str | None = None,
                  inputs: list[str] | None = None, outputs: list[str] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if ":" not in step:
-            raise ValueError(f"step must be 'package.module:function', got {step!r}")
+        module, _, function = step.partition(":") if isinstance(step, str) else ("", "", "")
+        if not module or not function.isidentifier():
+            raise OperatorArgumentError(f"ParityStepOperator: step must be 'package.module:function', got {step!r}")
+        if op_kwargs is not None and not isinstance(op_kwargs, Mapping):
+            raise OperatorArgumentError(f"ParityStepOperator: op_kwargs must be a mapping, got {type(op_kwargs).__name__}")
         self.step = step
         self.op_kwargs = dict(op_kwargs or {})
         self.gate = gate

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_parity.compat import AirflowFailException, BaseOperator
+from airflow_provider_parity.operators.arguments import check_names
 from airflow_provider_parity.operators.base import XCOM_OUTCOME, LineageMixin
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ class GateVerdictOperator(LineageMixin, BaseOperator):
     def __init__(self, *, gates: Sequence[str], report_dir: str | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("trigger_rule", "all_done")
         super().__init__(**kwargs)
+        check_names("GateVerdictOperator", "gates", gates, optional=False)
         self.gates = list(gates)
         self.report_dir = report_dir
         self._verdict: dict[str, Any] | None = None

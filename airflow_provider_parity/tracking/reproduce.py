@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -124,10 +125,12 @@ def audit_version(client: MlflowClient, name: str, version: str | int, *,
         The report; ``passed`` when every input matches.
 
     Raises:
-        ConfigurationError: the version does not exist or has no recorded data.
+        ConfigurationError: the version is not a number, does not exist or has no recorded data.
     """
     from airflow_provider_parity.tracking.client import load_version
 
+    if not str(version).isdigit() or int(version) < 1:
+        raise ConfigurationError(f"model version must be a whole number from 1, got {str(version)[:40]!r}")
     info = load_version(client, name, version)
     tags = info.tags
     if keys.DATA not in tags and info.run_id:
@@ -136,6 +139,25 @@ def audit_version(client: MlflowClient, name: str, version: str | int, *,
     audits = audit_inputs(inputs, storage_options=storage_options, read_data=read_data)
     return ReproductionReport(model=name, version=info.version, run_id=info.run_id,
                               passed=all(a.status == "match" for a in audits), inputs=audits)
+
+
+@contextmanager
+def refusals_as_bad_input(tracking_uri: str | None, *, secrets: Sequence[str | None] = ()) -> Iterator[None]:
+    """Turn MLflow refusing a request (an unsupported URI, a bad parameter) into one ``ConfigurationError`` line.
+
+    Outages are not refusals: wrap the calls in ``outage_as_error`` inside this, so they stay
+    ``ServiceUnavailable``.
+    """
+    from mlflow.exceptions import MlflowException
+
+    from airflow_provider_parity.tracking.client import redact, safe_uri
+
+    try:
+        yield
+    except MlflowException as exc:
+        first = str(exc.message if hasattr(exc, "message") else exc).splitlines()[0]
+        message = f"MLflow at {safe_uri(tracking_uri)} refused the request: {first}"
+        raise ConfigurationError(redact(message, secrets)) from None
 
 
 def require_reproducible(report: ReproductionReport) -> ReproductionReport:

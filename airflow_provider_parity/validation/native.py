@@ -56,9 +56,14 @@ def _scalar(value: Any, arrow_type: pa.DataType) -> Any:
 
 def _offending(rule: Rule, arr: pa.ChunkedArray) -> pa.ChunkedArray | None:
     """A boolean mask of the rows that break a value rule (nulls are not offending here)."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     p = rule.params
+    if pa.types.is_null(arr.type):  # a column of nulls only: no value to offend (not_null counts them)
+        return None
+    if pa.types.is_dictionary(arr.type):  # dictionary-encoded strings: compare their values
+        arr = arr.cast(arr.type.value_type)
     if rule.kind == "between":
         masks = []
         if "min" in p:
@@ -67,8 +72,6 @@ def _offending(rule: Rule, arr: pa.ChunkedArray) -> pa.ChunkedArray | None:
             masks.append(pc.greater(arr, _scalar(p["max"], arr.type)))
         return masks[0] if len(masks) == 1 else pc.or_(masks[0], masks[1])
     if rule.kind == "in_set":
-        import pyarrow as pa
-
         return pc.invert(pc.is_in(arr, value_set=pa.array(p["values"], type=arr.type)))
     if rule.kind == "regex":
         return pc.invert(pc.match_substring_regex(arr, pattern=p["regex"]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from airflow_provider_parity.fileio import atomic_write_json, atomic_write_text
+from airflow_provider_parity.fileio import Output, commit_outputs, json_text
 from airflow_provider_parity.reports.html import html_table, render_page, status_badge
 from airflow_provider_parity.validation.result import ValidationResult
 
@@ -34,10 +34,15 @@ def render_html(result: ValidationResult) -> str:
 
 def write_reports(result: ValidationResult, *, json_path: str | Path | None = None,
                   html_path: str | Path | None = None) -> ValidationResult:
-    """Write the reports (each atomically) and record their paths on the result."""
+    """Write the reports (both or neither) and record their paths on the result."""
     if html_path:
-        result.report_html = str(atomic_write_text(html_path, render_html(result)))
+        result.report_html = str(Path(html_path))
     if json_path:
         result.report_json = str(Path(json_path))
-        atomic_write_json(json_path, result.to_dict())
+    files: dict[str | Path, Output] = {}
+    if html_path:
+        files[html_path] = render_html(result)
+    if json_path:
+        files[json_path] = json_text(result.to_dict())
+    commit_outputs(files)
     return result

@@ -7,6 +7,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from airflow_provider_parity.exceptions import shorten
+
 Status = Literal["passed", "failed", "warned"]
 
 
@@ -29,7 +31,8 @@ def describe_unexpected(kind: str, count: int | None, fraction: float | None, sa
     if fraction is not None:
         text += f" ({fraction:.4%})"
     if sample and kind not in _UNEXPECTED_NOUN:
-        text += f", e.g. {sample}"
+        # Each value cut short: a 10-megabyte string must not become a 10-megabyte message.
+        text += f", e.g. [{', '.join(shorten(repr(v), 60) for v in sample)}]"
     return text
 
 

@@ -1,0 +1,36 @@
+"""Argument types shared by the ``parity`` commands: a value out of range is a usage error, not a traceback."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from datetime import timedelta
+
+
+def int_at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: an integer not below ``minimum`` (``--limit -1`` is refused, not ignored)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text[:40]!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    parse.__name__ = "integer"  # argparse names the type in its messages
+    return parse
+
+
+def positive_duration(text: str) -> timedelta:
+    """An argparse type: a duration such as ``1d`` that is longer than zero."""
+    from airflow_provider_parity.contracts.model import parse_duration
+
+    try:
+        value = parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value <= timedelta(0):
+        raise argparse.ArgumentTypeError(f"must be longer than zero, got {text[:40]!r}")
+    return value
