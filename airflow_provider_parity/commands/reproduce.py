@@ -16,14 +16,14 @@ from typing import Any
 
 def _reproduce(args: argparse.Namespace) -> int:
     from airflow_provider_parity.fileio import atomic_write_json
-    from airflow_provider_parity.tracking.client import make_client, outage_as_error
+    from airflow_provider_parity.tracking.client import bounded_requests, make_client, outage_as_error
     from airflow_provider_parity.tracking.reproduce import (
         audit_version,
         require_reproducible,
     )
 
     tracking_uri = args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
-    with outage_as_error(tracking_uri, secrets=(os.environ.get("MLFLOW_TRACKING_PASSWORD"),
+    with bounded_requests(), outage_as_error(tracking_uri, secrets=(os.environ.get("MLFLOW_TRACKING_PASSWORD"),
                                                 os.environ.get("MLFLOW_TRACKING_TOKEN"))):
         report = audit_version(make_client(tracking_uri, args.registry_uri), args.model, args.version,
                                read_data=not args.log_only)

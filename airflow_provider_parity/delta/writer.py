@@ -29,7 +29,12 @@ from airflow_provider_parity.delta.snapshot import (
     open_table,
     resolve_snapshot,
 )
-from airflow_provider_parity.delta.storage import normalize_table_uri, redact_uri
+from airflow_provider_parity.delta.storage import (
+    normalize_table_uri,
+    redact_uri,
+    store_outage,
+    with_bounded_waits,
+)
 from airflow_provider_parity.exceptions import DataError, SnapshotError
 
 if TYPE_CHECKING:
@@ -146,7 +151,7 @@ def write_version(
     if replace_where is not None and mode != "overwrite":
         raise DataError("replace_where needs mode='overwrite'")
     uri = normalize_table_uri(table_uri)
-    options = dict(storage_options or {})
+    options = with_bounded_waits(uri, storage_options)
     table = to_arrow(data)
     if contract is not None:
         check_schema(table.schema, contract, environment=environment, source=redact_uri(uri))
@@ -173,6 +178,9 @@ def write_version(
             **replace,
         )
     except (DeltaError, ValueError, OSError) as exc:  # schema clashes arrive as DeltaError subclasses
+        outage = store_outage(uri, exc, writing=True)
+        if outage is not None:
+            raise outage from None
         message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise SnapshotError(f"{redact_uri(uri)}: write failed: {message}") from None
     latest = open_table(uri, storage_options=options)
