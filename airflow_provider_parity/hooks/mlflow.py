@@ -8,7 +8,7 @@ Connection type ``mlflow``:
 * ``login`` / ``password``: basic auth. ``password`` alone, or ``extra.token``: a bearer token.
   ``extra.auth_type`` (``basic``, ``token``, ``none``) forces the choice.
 * ``extra``: ``registry_uri``, ``max_retries``, ``timeout`` (seconds), ``backoff_factor``,
-  ``insecure_tls``. Without them, waits are bounded (2 retries, backoff factor 1, 8 s per request:
+  ``insecure_tls``. Without them, waits are bounded (2 retries, backoff factor 1, 6 s per request:
   a server that is down fails the task in under 30 s, not MLflow's 255 s; see
   ``tracking.client.BOUNDED_REQUESTS``).
 

