@@ -35,7 +35,7 @@ from airflow_provider_parity.delta.storage import (
     store_outage,
     with_bounded_waits,
 )
-from airflow_provider_parity.exceptions import DataError, SnapshotError
+from airflow_provider_parity.exceptions import DataError, SnapshotError, WriteConflict
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -144,9 +144,11 @@ def write_version(
     Raises:
         SchemaMismatchError: the data breaks the contract's schema.
         SnapshotError: the commit failed (e.g. a schema change without ``schema_mode``).
+        WriteConflict: a concurrent commit conflicts with this one (nothing committed; retry).
+        ServiceUnavailable: the object store did not answer (no partial version is visible).
     """
     from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
-    from deltalake.exceptions import DeltaError
+    from deltalake.exceptions import CommitFailedError, DeltaError
 
     if replace_where is not None and mode != "overwrite":
         raise DataError("replace_where needs mode='overwrite'")
@@ -182,6 +184,9 @@ def write_version(
         if outage is not None:
             raise outage from None
         message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if isinstance(exc, CommitFailedError):  # delta-rs already retried the commits that did not conflict
+            raise WriteConflict(f"{redact_uri(uri)}: write not committed, another writer's commit conflicts with "
+                                f"it ({message}); nothing was changed, a retry applies it to the new version") from None
         raise SnapshotError(f"{redact_uri(uri)}: write failed: {message}") from None
     latest = open_table(uri, storage_options=options)
     return WriteResult(_snapshot_of_write(uri, latest, write_id, options), written=True, metadata=meta)

@@ -4,8 +4,10 @@
 
 ``SPEC_JSON`` holds ``table``, ``run_id``, ``task_id``, ``rows``, ``partitions``, ``seed`` and
 optionally ``mode``, ``replace_where``, ``delta_conn_id`` (its ``AIRFLOW_CONN_*`` variable comes
-through the environment). The rows are built first, then ``writing`` is printed, so a test kills
-or stops something while the write is under way, not while the data is being generated.
+through the environment) and ``go``: a file to wait for before writing (the worker creates
+``<go>.<task_id>.ready`` once its rows are built), so that two workers start their writes
+together. ``writing`` is printed just before the write, so a test kills or stops something
+while the write is under way, not while the data is being generated.
 
 On success the operator's return value is printed as one JSON line; a project error prints
 its one-line message and exits with its exit code (as the ``parity`` CLI does).
@@ -15,6 +17,8 @@ from __future__ import annotations
 
 import json
 import sys
+import time
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -39,6 +43,10 @@ def main(spec: dict[str, Any]) -> int:
                                   mode=spec.get("mode", "append"), replace_where=spec.get("replace_where"),
                                   delta_conn_id=spec.get("delta_conn_id"), partition_by=["part"])
     ti = SimpleNamespace(dag_id="faults", run_id=spec["run_id"], task_id=spec["task_id"], map_index=-1)
+    if spec.get("go"):
+        Path(f"{spec['go']}.{spec['task_id']}.ready").touch()
+        while not Path(spec["go"]).exists():
+            time.sleep(0.005)
     print("writing", flush=True)
     try:
         result = operator.execute({"ti": ti})  # type: ignore[arg-type]
