@@ -147,7 +147,7 @@ def write_version(
         WriteConflict: a concurrent commit conflicts with this one (nothing committed; retry).
         ServiceUnavailable: the object store did not answer (no partial version is visible).
     """
-    from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
+    from deltalake import CommitProperties, Transaction, write_deltalake
     from deltalake.exceptions import CommitFailedError, DeltaError
 
     if replace_where is not None and mode != "overwrite":
@@ -162,7 +162,7 @@ def write_version(
     replace: dict[str, Any] = {"predicate": replace_where} if replace_where is not None else {}
     write_id = write_id or uuid.uuid4().hex
     meta = {**dict(metadata or {}), WRITE_ID_KEY: write_id}
-    if DeltaTable.is_deltatable(uri, options or None):
+    if _is_table(uri, options):
         existing = open_table(uri, storage_options=options)
         if existing.transaction_version(write_id) is not None:
             return WriteResult(_snapshot_of_write(uri, existing, write_id, options), written=False, metadata=meta)
@@ -190,6 +190,18 @@ def write_version(
         raise SnapshotError(f"{redact_uri(uri)}: write failed: {message}") from None
     latest = open_table(uri, storage_options=options)
     return WriteResult(_snapshot_of_write(uri, latest, write_id, options), written=True, metadata=meta)
+
+
+def _is_table(uri: str, options: Mapping[str, str]) -> bool:
+    from deltalake import DeltaTable
+
+    try:
+        return bool(DeltaTable.is_deltatable(uri, dict(options) or None))
+    except OSError as exc:  # a store that does not answer, before anything is written
+        outage = store_outage(uri, exc)
+        if outage is not None:
+            raise outage from None
+        raise
 
 
 def _snapshot_of_write(uri: str, latest: DeltaTable, write_id: str, options: Mapping[str, str]) -> Snapshot:

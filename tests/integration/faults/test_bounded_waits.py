@@ -103,3 +103,19 @@ def test_snapshot_against_a_hung_object_store(silent_port: int) -> None:
     line = _one_line_error(err)
     assert code == 2 and seconds < BOUND, (code, seconds, line)
     assert line.startswith(f"parity: error: object store {endpoint} unreachable after retries (operation timed out)")
+
+
+def test_write_to_a_refused_object_store() -> None:
+    import pyarrow as pa
+
+    from airflow_provider_parity.delta.writer import write_version
+
+    endpoint = f"http://127.0.0.1:{free_port()}"
+    options = {"AWS_ENDPOINT_URL": endpoint, "AWS_ALLOW_HTTP": "true", "AWS_ACCESS_KEY_ID": "AKIATEST",
+               "AWS_SECRET_ACCESS_KEY": "s3cr3t-never-shown", "AWS_REGION": "us-east-1"}
+    started = time.monotonic()
+    with pytest.raises(ServiceUnavailable) as failure:
+        write_version("s3://lake/events", pa.table({"id": [1]}), storage_options=options)
+    assert time.monotonic() - started < BOUND
+    assert str(failure.value) == (f"object store {endpoint} unreachable after retries (Connection refused) "
+                                  "for s3://lake/events; nothing was changed")
