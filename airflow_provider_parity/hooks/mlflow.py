@@ -182,19 +182,11 @@ class MlflowHook(BaseHook):
     @contextmanager
     def environment(self) -> Iterator[dict[str, str]]:
         """Set the ``MLFLOW_*`` variables for the block (for mlflow's fluent API), then restore them."""
+        from airflow_provider_parity.tracking.client import environment_set
+
         env = self.settings.environment()
-        saved = {key: os.environ.get(key) for key in _ENV_KEYS}
-        for key in _ENV_KEYS:
-            os.environ.pop(key, None)
-        os.environ.update(env)
-        try:
+        with environment_set(env, clear=_ENV_KEYS):
             yield {k: v for k, v in env.items() if k.startswith("MLFLOW_HTTP") or k.endswith("_URI")}
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
 
     @contextmanager
     def client(self) -> Iterator[MlflowClient]:

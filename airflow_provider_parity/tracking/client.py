@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
@@ -81,11 +81,12 @@ def request_limits(overrides: Mapping[str, str] | None = None) -> dict[str, str]
 
 
 @contextmanager
-def bounded_requests() -> Iterator[None]:
-    """Run the block with :func:`request_limits` in ``os.environ`` (mlflow reads them per request)."""
-    limits = request_limits()
-    saved = {key: os.environ.get(key) for key in limits}
-    os.environ.update(limits)
+def environment_set(values: Mapping[str, str], *, clear: Sequence[str] = ()) -> Iterator[None]:
+    """Run the block with ``clear`` removed from ``os.environ`` and ``values`` set, then restore both."""
+    saved = {key: os.environ.get(key) for key in (*clear, *values)}
+    for key in clear:
+        os.environ.pop(key, None)
+    os.environ.update(values)
     try:
         yield
     finally:
@@ -94,6 +95,11 @@ def bounded_requests() -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def bounded_requests() -> AbstractContextManager[None]:
+    """Run a block with :func:`request_limits` in ``os.environ`` (mlflow reads them per request)."""
+    return environment_set(request_limits())
 
 
 def is_outage(exc: BaseException) -> bool:
