@@ -81,6 +81,13 @@ class SnapshotError(BadInputError):
     """A Delta version that cannot be pinned or read (missing, vacuumed, expired log)."""
 
 
+class WriteConflict(SnapshotError):
+    """A Delta write lost to a concurrent commit it conflicts with (e.g. two overwrites of one partition).
+
+    Nothing of this write was committed; retrying it (same write id) applies it on the new version.
+    """
+
+
 class EngineError(BadInputError):
     """An engine (Spark, delta-rs) cannot honour a request, e.g. an unsupported table feature."""
 

@@ -16,13 +16,13 @@ from typing import Any
 
 def _explain(args: argparse.Namespace) -> int:
     from airflow_provider_parity.fileio import atomic_write_json, atomic_write_text
-    from airflow_provider_parity.tracking.client import make_client, outage_as_error
+    from airflow_provider_parity.tracking.client import bounded_requests, make_client, outage_as_error
     from airflow_provider_parity.tracking.explain import explain
 
     old, new = (None, args.versions[0]) if len(args.versions) == 1 else args.versions
     tracking_uri = args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
-    with outage_as_error(tracking_uri, secrets=(os.environ.get("MLFLOW_TRACKING_PASSWORD"),
-                                                os.environ.get("MLFLOW_TRACKING_TOKEN"))):
+    with bounded_requests(), outage_as_error(tracking_uri, secrets=(os.environ.get("MLFLOW_TRACKING_PASSWORD"),
+                                                                    os.environ.get("MLFLOW_TRACKING_TOKEN"))):
         report = explain(make_client(tracking_uri, args.registry_uri), args.model, old, new, drift=not args.no_drift)
     if args.json:
         atomic_write_json(args.json, report.to_dict())

@@ -19,7 +19,7 @@ from airflow_provider_parity.commands.args import int_at_least
 def _reproduce(args: argparse.Namespace) -> int:
     from airflow_provider_parity.exceptions import ConfigurationError
     from airflow_provider_parity.fileio import atomic_write_json, check_outputs
-    from airflow_provider_parity.tracking.client import make_client, outage_as_error
+    from airflow_provider_parity.tracking.client import bounded_requests, make_client, outage_as_error
     from airflow_provider_parity.tracking.reproduce import (
         audit_version,
         refusals_as_bad_input,
@@ -32,7 +32,8 @@ def _reproduce(args: argparse.Namespace) -> int:
         # MLflow would fall back to a new store in the working folder: nothing to audit there.
         raise ConfigurationError("no MLflow tracking server: give --tracking-uri or set MLFLOW_TRACKING_URI")
     secrets = (os.environ.get("MLFLOW_TRACKING_PASSWORD"), os.environ.get("MLFLOW_TRACKING_TOKEN"))
-    with refusals_as_bad_input(tracking_uri, secrets=secrets), outage_as_error(tracking_uri, secrets=secrets):
+    with bounded_requests(), refusals_as_bad_input(tracking_uri, secrets=secrets), \
+            outage_as_error(tracking_uri, secrets=secrets):
         report = audit_version(make_client(tracking_uri, args.registry_uri), args.model, args.version,
                                read_data=not args.log_only)
     if args.json:

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from airflow_provider_parity.delta.snapshot import open_table, vacuumed_error
-from airflow_provider_parity.delta.storage import normalize_table_uri, redact_uri
+from airflow_provider_parity.delta.storage import normalize_table_uri, redact_uri, store_outage
 from airflow_provider_parity.exceptions import DataError, EngineError
 
 if TYPE_CHECKING:
@@ -118,6 +118,9 @@ def _stream(
         # Object stores report a vacuumed file as a generic I/O error.
         if "not found" in str(exc).lower():
             raise vacuumed_read_error(table_uri, version, storage_options) from None
+        outage = store_outage(table_uri, exc)
+        if outage is not None:
+            raise outage from None
         raise
 
 

@@ -31,6 +31,8 @@ from airflow_provider_parity.delta.storage import (
     normalize_table_uri,
     redact_uri,
     storage_kind,
+    store_outage,
+    with_bounded_waits,
 )
 from airflow_provider_parity.exceptions import SnapshotError
 
@@ -102,7 +104,7 @@ def open_table(
     from deltalake import DeltaTable
     from deltalake.exceptions import DeltaError, TableNotFoundError
 
-    options = dict(storage_options or {})
+    options = with_bounded_waits(table_uri, storage_options)
     if version is not None and version < 0:
         raise SnapshotError(f"{redact_uri(table_uri)}: version {version} is negative")
     try:
@@ -112,6 +114,9 @@ def open_table(
             raise SnapshotError(f"no Delta table at {redact_uri(table_uri)}: {_first_line(exc)}") from None
         raise missing_version_error(table_uri, version, options) from None
     except (DeltaError, OSError) as exc:  # a bare DeltaError for an unknown version
+        outage = store_outage(table_uri, exc)
+        if outage is not None:
+            raise outage from None
         if version is None:
             raise SnapshotError(f"cannot load Delta table {redact_uri(table_uri)}: {_first_line(exc)}") from None
         raise missing_version_error(table_uri, version, options) from None

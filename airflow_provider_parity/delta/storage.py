@@ -7,12 +7,13 @@ secrets out of anything that may be printed. No Airflow, no data library.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
 
-from airflow_provider_parity.exceptions import ConfigurationError
+from airflow_provider_parity.exceptions import ConfigurationError, ServiceUnavailable
 
 StorageKind = Literal["local", "s3", "gcs", "adls"]
 
@@ -33,6 +34,19 @@ _SCHEMES: dict[str, StorageKind] = {
 # both ``AWS_SECRET_ACCESS_KEY`` and ``aws_secret_access_key`` spellings count.
 _SECRET_MARKERS = ("secret", "password", "token", "key", "sas", "credential")
 _NOT_SECRET = frozenset({"aws_access_key_id", "azure_storage_account_name", "azure_storage_client_id"})
+
+# object_store (under delta-rs) waits up to 30 s per request and retries for 180 s: a store
+# that accepts connections but never answers would hold a task for minutes. With these a
+# refused connection fails in about 3 s and a silent store in at most retry_timeout + timeout
+# (25 s). A connection's ``storage_options`` (or the caller's options) win over them.
+BOUNDED_WAITS = {"connect_timeout": "5s", "timeout": "15s", "retry_timeout": "10s"}
+# Lines of object_store's error chain that mean the store did not answer (not a missing key),
+# the most telling first: "error sending request" wraps the others.
+_OUTAGE = tuple(re.compile(p, re.IGNORECASE) for p in (
+    r"Connection refused", r"connection reset", r"operation timed out", r"dns error",
+    r"connection closed before message completed", r"tcp connect error", r"error sending request"))
+# The request object_store gave up on: ``Error performing GET http://host:port/bucket/key``.
+_ENDPOINT = re.compile(r"Error performing \w+ (\w+://[^/\s]+)")
 
 
 def storage_kind(table_uri: str) -> StorageKind:
@@ -99,6 +113,33 @@ def redact_uri(uri: str) -> str:
     if parsed.port:
         host = f"{host}:{parsed.port}"
     return f"{parsed.scheme}://{host}{parsed.path}"
+
+
+def with_bounded_waits(table_uri: str, options: Mapping[str, str] | None) -> dict[str, str]:
+    """``options`` plus :data:`BOUNDED_WAITS` for a remote table (options already set win)."""
+    merged = dict(options or {})
+    if storage_kind(table_uri) != "local":
+        for key, value in BOUNDED_WAITS.items():
+            merged.setdefault(key, value)
+    return merged
+
+
+def store_outage(table_uri: str, exc: BaseException, *, writing: bool = False) -> ServiceUnavailable | None:
+    """A one-line error when ``exc`` is the object store not answering (None for anything else).
+
+    The message names the endpoint object_store tried (no credentials: they travel in headers)
+    and the cause, and says what the failure left behind.
+    """
+    text = str(exc)
+    cause = next((m for m in (p.search(text) for p in _OUTAGE) if m), None)
+    if cause is None or storage_kind(table_uri) == "local":
+        return None
+    endpoint = _ENDPOINT.search(text)
+    store = f"object store {redact_uri(endpoint.group(1))}" if endpoint else "object store"
+    left = ("no partial version is visible; a retry with the same write id commits once" if writing
+            else "nothing was changed")
+    return ServiceUnavailable(f"{store} unreachable after retries ({cause.group(0)}) for "
+                              f"{redact_uri(table_uri)}; {left}")
 
 
 def build_storage_options(

@@ -29,8 +29,13 @@ from airflow_provider_parity.delta.snapshot import (
     open_table,
     resolve_snapshot,
 )
-from airflow_provider_parity.delta.storage import normalize_table_uri, redact_uri
-from airflow_provider_parity.exceptions import DataError, SnapshotError
+from airflow_provider_parity.delta.storage import (
+    normalize_table_uri,
+    redact_uri,
+    store_outage,
+    with_bounded_waits,
+)
+from airflow_provider_parity.exceptions import DataError, SnapshotError, WriteConflict
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -139,14 +144,16 @@ def write_version(
     Raises:
         SchemaMismatchError: the data breaks the contract's schema.
         SnapshotError: the commit failed (e.g. a schema change without ``schema_mode``).
+        WriteConflict: a concurrent commit conflicts with this one (nothing committed; retry).
+        ServiceUnavailable: the object store did not answer (no partial version is visible).
     """
-    from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
-    from deltalake.exceptions import DeltaError
+    from deltalake import CommitProperties, Transaction, write_deltalake
+    from deltalake.exceptions import CommitFailedError, DeltaError
 
     if replace_where is not None and mode != "overwrite":
         raise DataError("replace_where needs mode='overwrite'")
     uri = normalize_table_uri(table_uri)
-    options = dict(storage_options or {})
+    options = with_bounded_waits(uri, storage_options)
     table = to_arrow(data)
     if contract is not None:
         check_schema(table.schema, contract, environment=environment, source=redact_uri(uri))
@@ -156,7 +163,7 @@ def write_version(
     replace: dict[str, Any] = {"predicate": replace_where} if replace_where is not None else {}
     write_id = write_id or uuid.uuid4().hex
     meta = {**dict(metadata or {}), WRITE_ID_KEY: write_id}
-    if DeltaTable.is_deltatable(uri, options or None):
+    if _is_table(uri, options):
         existing = open_table(uri, storage_options=options)
         if existing.transaction_version(write_id) is not None:
             return WriteResult(_snapshot_of_write(uri, existing, write_id, options), written=False, metadata=meta)
@@ -174,10 +181,28 @@ def write_version(
             **replace,
         )
     except (DeltaError, ValueError, OSError) as exc:  # schema clashes arrive as DeltaError subclasses
+        outage = store_outage(uri, exc, writing=True)
+        if outage is not None:
+            raise outage from None
         message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if isinstance(exc, CommitFailedError):  # delta-rs already retried the commits that did not conflict
+            raise WriteConflict(f"{redact_uri(uri)}: write not committed, another writer's commit conflicts with "
+                                f"it ({message}); nothing was changed, a retry applies it to the new version") from None
         raise SnapshotError(f"{redact_uri(uri)}: write failed: {message}") from None
     latest = open_table(uri, storage_options=options)
     return WriteResult(_snapshot_of_write(uri, latest, write_id, options), written=True, metadata=meta)
+
+
+def _is_table(uri: str, options: Mapping[str, str]) -> bool:
+    from deltalake import DeltaTable
+
+    try:
+        return bool(DeltaTable.is_deltatable(uri, dict(options) or None))
+    except OSError as exc:  # a store that does not answer, before anything is written
+        outage = store_outage(uri, exc)
+        if outage is not None:
+            raise outage from None
+        raise
 
 
 def _snapshot_of_write(uri: str, latest: DeltaTable, write_id: str, options: Mapping[str, str]) -> Snapshot:

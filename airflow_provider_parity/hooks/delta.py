@@ -9,7 +9,10 @@ Connection type ``delta``:
   password may hold the service account key JSON).
 * ``extra``: ``region``, ``endpoint_url`` (MinIO and other S3-compatible stores),
   ``session_token``, ``service_account_key``, ``tenant_id``, ``account_name``,
-  ``sas_token``, and ``storage_options`` passed to delta-rs verbatim.
+  ``sas_token``, and ``storage_options`` passed to delta-rs verbatim. Waits on a remote store
+  are bounded by default (``delta.storage.BOUNDED_WAITS``: a store that is down fails a task in
+  under 30 s); ``storage_options`` such as ``timeout``, ``connect_timeout`` and ``retry_timeout``
+  override them.
 
 Credentials come only from the connection (hence from the secrets backend when one
 is configured); every credential value is registered with Airflow's secrets masker

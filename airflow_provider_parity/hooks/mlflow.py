@@ -8,7 +8,9 @@ Connection type ``mlflow``:
 * ``login`` / ``password``: basic auth. ``password`` alone, or ``extra.token``: a bearer token.
   ``extra.auth_type`` (``basic``, ``token``, ``none``) forces the choice.
 * ``extra``: ``registry_uri``, ``max_retries``, ``timeout`` (seconds), ``backoff_factor``,
-  ``insecure_tls``.
+  ``insecure_tls``. Without them, waits are bounded (2 retries, backoff factor 1, 6 s per request:
+  a server that is down fails the task in under 30 s, not MLflow's 255 s; see
+  ``tracking.client.BOUNDED_REQUESTS``).
 
 Without a connection (``mlflow_conn_id=None``) or host, the store is ``MLFLOW_TRACKING_URI`` if
 set, else ``sqlite:///{AIRFLOW_HOME}/mlflow/mlflow.db``: MLflow 3 defaults to a SQLite store and
@@ -67,7 +69,9 @@ class MlflowSettings:
             env["MLFLOW_TRACKING_PASSWORD"] = self.secret or ""
         elif self.auth == "token" and self.secret:
             env["MLFLOW_TRACKING_TOKEN"] = self.secret
-        env.update(dict(self.retries))
+        from airflow_provider_parity.tracking.client import request_limits
+
+        env.update(request_limits(dict(self.retries)))
         if self.insecure_tls:
             env["MLFLOW_TRACKING_INSECURE_TLS"] = "true"
         return env
@@ -178,19 +182,11 @@ class MlflowHook(BaseHook):
     @contextmanager
     def environment(self) -> Iterator[dict[str, str]]:
         """Set the ``MLFLOW_*`` variables for the block (for mlflow's fluent API), then restore them."""
+        from airflow_provider_parity.tracking.client import environment_set
+
         env = self.settings.environment()
-        saved = {key: os.environ.get(key) for key in _ENV_KEYS}
-        for key in _ENV_KEYS:
-            os.environ.pop(key, None)
-        os.environ.update(env)
-        try:
+        with environment_set(env, clear=_ENV_KEYS):
             yield {k: v for k, v in env.items() if k.startswith("MLFLOW_HTTP") or k.endswith("_URI")}
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
 
     @contextmanager
     def client(self) -> Iterator[MlflowClient]:

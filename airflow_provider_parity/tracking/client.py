@@ -6,9 +6,10 @@ one-line ``ServiceUnavailable`` everywhere, and no URI with credentials reaches 
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
@@ -25,6 +26,13 @@ _OUTAGE_MARKERS = ("failed with exception", "failed with timeout", "Max retries 
 # The most telling cause first: "Max retries exceeded" wraps the others.
 _CAUSES = tuple(re.compile(p) for p in (r"Connection refused", r"Connection aborted", r"Read timed out",
                                          r"timed out", r"error code \d+", r"Max retries exceeded"))
+# MLflow's own defaults (7 retries, backoff factor 2, 120 s per request) retry a refused
+# connection for about 255 s before giving up. These bound every wait: a refused connection
+# fails in about 4 s, a server that accepts but never answers in (2 + 1) x 6 s plus up to 4 s
+# of backoff and jitter (measured: 22 s), under 30 s. An ``MLFLOW_HTTP_REQUEST_*`` variable already set wins, and
+# the hook's connection extra (``max_retries``, ``backoff_factor``, ``timeout``) wins over both.
+BOUNDED_REQUESTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+                    "MLFLOW_HTTP_REQUEST_TIMEOUT": "6"}
 
 
 def safe_uri(uri: str | None) -> str:
@@ -60,6 +68,38 @@ def make_client(tracking_uri: str | None = None, registry_uri: str | None = None
     from mlflow import MlflowClient
 
     return MlflowClient(tracking_uri=tracking_uri, registry_uri=registry_uri)
+
+
+def request_limits(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The ``MLFLOW_HTTP_REQUEST_*`` variables to run with: ``overrides``, else the environment, else bounded.
+
+    Args:
+        overrides: values from a connection, by variable name.
+    """
+    chosen = dict(overrides or {})
+    return {key: chosen.get(key) or os.environ.get(key) or default for key, default in BOUNDED_REQUESTS.items()}
+
+
+@contextmanager
+def environment_set(values: Mapping[str, str], *, clear: Sequence[str] = ()) -> Iterator[None]:
+    """Run the block with ``clear`` removed from ``os.environ`` and ``values`` set, then restore both."""
+    saved = {key: os.environ.get(key) for key in (*clear, *values)}
+    for key in clear:
+        os.environ.pop(key, None)
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def bounded_requests() -> AbstractContextManager[None]:
+    """Run a block with :func:`request_limits` in ``os.environ`` (mlflow reads them per request)."""
+    return environment_set(request_limits())
 
 
 def is_outage(exc: BaseException) -> bool:

@@ -561,6 +561,26 @@ def start_airflow(stack: Stack, airflow: Airflow) -> Service:
     return services[0]
 
 
+def kill_and_restart(stack: Stack, airflow: Airflow, name: str = "scheduler") -> Service:
+    """``kill -9`` an Airflow service and everything in its session (its task processes), then start it again.
+
+    What a lost node looks like: no clean shutdown, tasks gone mid-run. The new process has the
+    same command and environment, as a supervisor would restart it.
+
+    Returns:
+        The new service.
+    """
+    service = next(s for s in stack.services if s.name == f"airflow-{name}")
+    members = _session_members(service.proc.pid)
+    for pid in members:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    service.proc.wait(timeout=30)
+    stack.services.remove(service)
+    stack.note(f"killed {service.name} and {len(members) - 1} process(es) of its session")
+    return stack.start(service.name, [str(VENV_BIN / "airflow"), name], env=airflow.env)
+
+
 class ApiError(RuntimeError):
     """A REST call answered with an error status."""
 

@@ -84,3 +84,28 @@ def test_redaction_hides_secrets_only() -> None:
                         "AZURE_STORAGE_SAS_TOKEN": "***", "AWS_REGION": "eu"}
     assert redact_uri("abfss://user:pw@acct.dfs.core.windows.net/t?sig=abc") == "abfss://acct.dfs.core.windows.net/t"
     assert redact_uri("/local/path") == "/local/path"
+
+
+def test_remote_tables_get_bounded_waits_that_options_override() -> None:
+    from airflow_provider_parity.delta.storage import BOUNDED_WAITS, with_bounded_waits
+
+    assert with_bounded_waits("/data/t", {"x": "1"}) == {"x": "1"}
+    assert with_bounded_waits("s3://b/t", None) == BOUNDED_WAITS
+    assert with_bounded_waits("gs://b/t", {"timeout": "120s"})["timeout"] == "120s"
+
+
+# object_store's error chain for a refused connection, as delta-rs raises it (colours stripped).
+REFUSED = ("Kernel error -> Generic S3 error\n ↳ Error performing GET http://127.0.0.1:46649/bucket/t/_delta_log/"
+           "_last_checkpoint in 2.2s, after 10 retries, max_retries\n ↳ 10, retry_timeout\n ↳ 180s - HTTP error\n"
+           " ↳ error sending request\n ↳ client error (Connect)\n ↳ tcp connect error\n ↳ Connection refused (os error 111)")
+
+
+def test_a_store_outage_is_one_line_naming_the_endpoint() -> None:
+    from airflow_provider_parity.delta.storage import store_outage
+
+    read = store_outage("s3://bucket/t?sig=secret", OSError(REFUSED))
+    assert str(read) == ("object store http://127.0.0.1:46649 unreachable after retries (Connection refused) "
+                         "for s3://bucket/t; nothing was changed")
+    assert "no partial version is visible" in str(store_outage("s3://bucket/t", OSError(REFUSED), writing=True))
+    assert store_outage("s3://bucket/t", OSError("Generic S3 error: Object at location t not found")) is None
+    assert store_outage("/data/t", OSError(REFUSED)) is None

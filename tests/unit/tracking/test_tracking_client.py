@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from mlflow.exceptions import MlflowException
 
@@ -40,3 +42,19 @@ def test_other_mlflow_errors_pass_through() -> None:
 def test_sqlite_store_keeps_artifacts_beside_the_database(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert local_artifact_root(f"sqlite:///{tmp_path}/m.db") == (tmp_path / "artifacts").as_uri()
     assert local_artifact_root("http://mlflow:5000") is None
+
+
+def test_request_limits_are_bounded_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow_provider_parity.tracking.client import BOUNDED_REQUESTS, bounded_requests, request_limits
+
+    for key in BOUNDED_REQUESTS:
+        monkeypatch.delenv(key, raising=False)
+    assert request_limits() == BOUNDED_REQUESTS
+    # The environment wins over the bounds, a connection's value over both.
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "60")
+    assert request_limits()["MLFLOW_HTTP_REQUEST_TIMEOUT"] == "60"
+    assert request_limits({"MLFLOW_HTTP_REQUEST_TIMEOUT": "5"})["MLFLOW_HTTP_REQUEST_TIMEOUT"] == "5"
+    with bounded_requests():
+        assert os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] == BOUNDED_REQUESTS["MLFLOW_HTTP_REQUEST_MAX_RETRIES"]
+        assert os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] == "60"
+    assert "MLFLOW_HTTP_REQUEST_MAX_RETRIES" not in os.environ
