@@ -146,7 +146,8 @@ def _compare(log: pa.Table, offline: pa.Table, settings: SkewSettings, log_sourc
     joined_log = log if rows.size == log.num_rows else log.take(pa.array(rows, pa.int64()))
     entity = match.entity[rows]
     joined = Joined(log=joined_log, offline=offline.take(pa.array(match.offline_row[rows], pa.int64())),
-                    entity=entity, entities=int(np.unique(entity).size), settings=settings)
+                    entity=entity, entities=int(np.count_nonzero(np.bincount(entity))) if entity.size else 0,
+                    settings=settings)
     # An entity never seen offline has code -1 for every request: count it by its key values instead.
     missing_keys = log.select(list(settings.keys)).take(pa.array(missing, pa.int64()))
     return {

@@ -124,6 +124,25 @@ def micros(column: pa.ChunkedArray, name: str, side: str) -> npt.NDArray[np.int6
     return out
 
 
+def _positions(off_time: npt.NDArray[np.int64], log_time: npt.NDArray[np.int64], entities: int) -> tuple[
+        npt.NDArray[np.int64], npt.NDArray[np.int64], int]:
+    """Offline and log times on one axis where an offline row's position is >= 1 and a request's counts
+    the offline instants at or before it (0: before them all): ``(offline, log, width)``.
+
+    Microseconds since the oldest offline time when ``entity * width + position`` fits in int64 (the
+    usual case: no sort); dense ranks of the offline times otherwise (years of history, many entities).
+    """
+    import numpy as np
+
+    low, high = int(off_time.min()), int(off_time.max())
+    span = high - low + 1
+    if (entities + 1) * (span + 1) < 2**62:
+        return off_time - low + 1, np.clip(log_time - low + 1, 0, span), span + 1
+    instants = np.unique(off_time)
+    return (np.searchsorted(instants, off_time) + 1, np.searchsorted(instants, log_time, side="right"),
+            len(instants) + 1)
+
+
 def asof_match(log_entity: npt.NDArray[np.int64], log_time: npt.NDArray[np.int64],
                off_entity: npt.NDArray[np.int64], off_time: npt.NDArray[np.int64], *,
                as_of_column: str = "event time") -> AsOfMatch:
@@ -137,20 +156,18 @@ def asof_match(log_entity: npt.NDArray[np.int64], log_time: npt.NDArray[np.int64
     known = np.flatnonzero(off_entity >= 0)
     if known.size == 0:
         return AsOfMatch(offline_row=np.full(len(log_entity), -1, dtype="int64"), entity=log_entity)
-    times = np.unique(off_time[known])
-    width = len(times) + 1
-    composite = off_entity[known] * width + np.searchsorted(times, off_time[known])
+    entities = int(off_entity[known].max()) + 1
+    off_pos, log_pos, width = _positions(off_time[known], log_time, entities)
+    composite = off_entity[known] * width + off_pos
     order = np.argsort(composite, kind="stable")
     ordered = composite[order]
     ties = int(np.count_nonzero(ordered[1:] == ordered[:-1]))
     if ties:
         raise DataError(f"the offline table has {ties} row(s) sharing entity and {as_of_column!r} with another: "
                         "the value as of that time is ambiguous")
-    # Ranks of the log's times among the offline times: the rows at or before it have rank < this.
-    below = np.searchsorted(times, log_time, side="right")
-    query = log_entity * width + below - 1
-    position = np.searchsorted(ordered, query, side="right") - 1
-    safe = np.maximum(position, 0)
-    candidate = known[order[safe]]
-    hit = (position >= 0) & (log_entity >= 0) & (off_entity[candidate] == log_entity) & (below > 0)
+    # The last offline row at or before (entity, time); a position of 0 lands on the previous entity: a miss.
+    position = np.searchsorted(ordered, log_entity * width + log_pos, side="right") - 1
+    candidate = known[order[np.maximum(position, 0)]]
+    hit = (position >= 0) & (log_entity >= 0) & (off_entity[candidate] == log_entity)
     return AsOfMatch(offline_row=np.where(hit, candidate, -1).astype("int64"), entity=log_entity)
+

@@ -20,8 +20,9 @@ def _brute(log_keys, log_times, off_keys, off_times):
     return out
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_the_join_picks_the_newest_row_at_or_before_each_request(seed):
+@pytest.mark.parametrize(("seed", "scale"), [(0, 1), (1, 1), (2, 1), (3, 10**15), (4, 10**15)])
+def test_the_join_picks_the_newest_row_at_or_before_each_request(seed, scale):
+    # scale 10**15: a time span too wide to sit beside the entity codes, so the join ranks the times.
     rng = np.random.default_rng(seed)
     off_keys = [f"E{k}" for k in rng.integers(0, 30, 200)]
     # Distinct times per entity (the ambiguity check is tested below); many equal across entities.
@@ -34,7 +35,7 @@ def test_the_join_picks_the_newest_row_at_or_before_each_request(seed):
     log = pa.table({"k": log_keys})
     off = pa.table({"k": off_keys})
     log_entity, off_entity = entity_codes(log, off, ["k"])
-    match = asof_match(log_entity, np.array(log_times), off_entity, np.array(off_times))
+    match = asof_match(log_entity, np.array(log_times) * scale, off_entity, np.array(off_times) * scale)
     expected = _brute(log_keys, log_times, off_keys, off_times)
     assert match.offline_row.tolist() == expected
     assert 0 < sum(r >= 0 for r in expected) < len(expected)  # both hits and misses were exercised
