@@ -174,3 +174,15 @@ def test_served_at_stamped_in_another_zone_is_the_same_instant(lake, example_con
     assert shifted.schema.field("served_at").type != STAMP
     assert main(["skew", "--log", _log(lake, shifted, "tokyo"), "--offline", lake["offline"],
                  "--contract", str(example_contract_path)]) == 0
+
+
+def test_a_report_that_cannot_be_written_leaves_neither(lake, tmp_path, example_contract_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    out_json = tmp_path / "skew.json"
+    code = main(["skew", "--log", _log(lake, lake["morning"], "unwritable"), "--offline", lake["offline"],
+                 "--contract", str(example_contract_path), "--json", str(out_json),
+                 "--html", str(blocker / "skew.html")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("parity: error: ") and err.count("\n") == 1, err
+    assert not out_json.exists()
