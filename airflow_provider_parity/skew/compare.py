@@ -34,11 +34,21 @@ class Joined:
     settings: SkewSettings
 
 
-def _aligned(name: str, served: pa.Array, offline: pa.Array) -> pa.Array:
-    """The served column in the offline column's type (an int32 log against int64 offline is fine)."""
+def _is_number(kind: pa.DataType) -> bool:
     import pyarrow as pa
 
-    if served.type == offline.type:
+    return bool(pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind))
+
+
+def _aligned(name: str, served: pa.Array, offline: pa.Array) -> pa.Array:
+    """The served column in the offline column's type (an int32 log against int64 offline is fine).
+
+    Numbers of different kinds stay as they are: they meet as float64, so 3.5 served for an integer
+    feature is a mismatch, not bad input.
+    """
+    import pyarrow as pa
+
+    if served.type == offline.type or (_is_number(served.type) and _is_number(offline.type)):
         return served
     try:
         return served.cast(offline.type)
@@ -63,11 +73,12 @@ def _numeric(rule: FeatureRule, served: pa.Array, offline: pa.Array, exact: bool
 
     s_null, o_null = _nulls(served), _nulls(offline)
     both = ~s_null & ~o_null
-    s = served.cast(pa.float64()).to_numpy(zero_copy_only=False)
-    o = offline.cast(pa.float64()).to_numpy(zero_copy_only=False)
+    # Lossy beyond 2**53, which only the difference shown suffers: integers are matched as integers below.
+    s = served.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False)
+    o = offline.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False)
     with np.errstate(invalid="ignore"):
         diff = np.abs(s - o)
-        if exact:
+        if exact and pa.types.is_integer(served.type) and pa.types.is_integer(offline.type):
             # Integers compare as integers: float64 cannot tell 2**53 from 2**53 + 1.
             kind = pa.int64() if not pa.types.is_unsigned_integer(offline.type) else pa.uint64()
             equal = served.fill_null(0).cast(kind).to_numpy() == offline.fill_null(0).cast(kind).to_numpy()
@@ -114,16 +125,13 @@ def compare_feature(joined: Joined, rule: FeatureRule) -> FeatureSkew:
         SchemaMismatchError: the two sides hold the feature in types that cannot be compared.
     """
     import numpy as np
-    import pyarrow as pa
 
     from airflow_provider_parity.skew.join import plain
 
     offline = plain(joined.offline[rule.name])
     served = _aligned(rule.name, plain(joined.log[rule.name]), offline)
-    numeric = pa.types.is_integer(offline.type) or pa.types.is_floating(offline.type) or pa.types.is_decimal(
-        offline.type)
     diff = None
-    if rule.kind != "exact" and numeric:
+    if rule.kind != "exact" and _is_number(offline.type) and _is_number(served.type):
         match, diff = _numeric(rule, served, offline, exact=rule.exact)
     else:
         match = _exact(served, offline)
