@@ -98,7 +98,8 @@ def from_skew(result: SkewResult, *, gate: str = "feature_skew", name: str | Non
     blocking = verdict == "failed" or (verdict == "insufficient_data" and on_insufficient_data == "fail")
     differences = [f.max_difference for f in result.features if f.max_difference is not None]
     return GateOutcome(
-        gate=gate, name=name, status=verdict, blocking=blocking, reason=result.message, dataset=result.log,
+        gate=gate, name=name, status=verdict, blocking=blocking, reason=result.message,
+        dataset=result.log_uri or result.log,
         version=result.log_version, contract=result.contract,
         metrics={"requests": result.requests, "matched": result.matched, "missing_offline": result.missing,
                  "features": len(result.features), "skewed_features": len(result.skewed_features),

@@ -110,7 +110,7 @@ def _examples(joined: Joined, rows: Any, served: pa.Array, offline: pa.Array, di
     out = []
     for i, (row, s, o) in enumerate(zip(rows, served.take(picked).to_pylist(), offline.take(picked).to_pylist(),
                                         strict=True)):
-        gap = None if diff is None or np.isnan(diff[row]) else float(diff[row])
+        gap = None if diff is None or not np.isfinite(diff[row]) else float(diff[row])
         out.append(SkewExample(entity={k: json_value(v[i]) for k, v in keys.items()},
                                served_at=str(json_value(log[settings.served_at][i].as_py())),
                                served=json_value(s), offline=json_value(o), offline_time=str(json_value(times[i])),

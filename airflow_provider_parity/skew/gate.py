@@ -204,7 +204,10 @@ def run_skew(log: str, offline: str, *, contract: Contract | None = None, offlin
     fields = _compare(log_table, off_table, settings, log_side.description)
     window = None if served_between is None else f"{served_between[0].isoformat()} <= {served_at} < " \
                                                  f"{served_between[1].isoformat()}"
-    return SkewResult(log=log_side.description, offline=off_side.description, keys=list(settings.keys),
+    from airflow_provider_parity.delta.storage import redact_uri
+
+    return SkewResult(log=log_side.description, log_uri=redact_uri(log_side.uri), offline=off_side.description,
+                      keys=list(settings.keys),
                       as_of_column=settings.as_of_column, max_missing_rate=settings.max_missing_rate,
                       log_version=log_side.version, offline_version=off_side.version,
                       offline_fingerprint=off_side.fingerprint, contract=contract.ref if contract else None,

@@ -5,6 +5,7 @@ Plain dataclasses, JSON-ready; the gate outcome (``outcomes.convert.from_skew``)
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -19,8 +20,8 @@ def json_value(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return float(value)
-    if isinstance(value, float) and value != value:  # NaN has no JSON form
-        return "NaN"
+    if isinstance(value, float) and not math.isfinite(value):  # NaN and infinities have no JSON form
+        return str(value)
     if isinstance(value, bytes):
         return value.hex()
     return value
@@ -112,6 +113,8 @@ class SkewResult:
     window: str | None = None
     missing_examples: list[SkewExample] = field(default_factory=list)
     duration_seconds: float = 0.0
+    log_uri: str | None = None
+    """The serving log's URI without credentials or version: the dataset the outcome names."""
 
     @property
     def missing_rate(self) -> float:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+from dataclasses import asdict
 
 import numpy as np
 import pyarrow as pa
@@ -35,10 +37,12 @@ def test_float_tolerance_is_absolute_plus_relative_to_the_offline_value():
 
 def test_nulls_and_nans_match_their_own_kind_only():
     rule = FeatureRule("x", "float", absolute=1e-9, relative=1e-6)
-    result = _compare([None, None, 1.0, math.nan, math.nan, math.inf], [None, 1.0, None, math.nan, 1.0, math.inf],
-                      rule)
-    assert result.mismatched_requests == 3 and result.null_mismatches == 2
-    assert [e.entity["k"] for e in result.examples] == ["E1", "E2", "E4"]
+    result = _compare([None, None, 1.0, math.nan, math.nan, math.inf, math.inf],
+                      [None, 1.0, None, math.nan, 1.0, math.inf, 1.0], rule)
+    assert result.mismatched_requests == 4 and result.null_mismatches == 2
+    assert [e.entity["k"] for e in result.examples] == ["E1", "E2", "E4", "E6"]
+    assert result.max_difference is None  # no finite difference among the pairs with two values
+    json.dumps(asdict(result), allow_nan=False)  # the report stays strict JSON
 
 
 def test_integers_are_exact_and_a_fraction_served_for_one_is_a_mismatch_not_bad_input():

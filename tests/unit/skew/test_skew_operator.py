@@ -36,6 +36,7 @@ def test_rounding_skew_blocks_with_the_outcome_in_xcom_ledger_reports_and_lineag
         op.execute(context)
     pushed = context["ti"].pushed["parity_outcome"]
     assert (pushed["gate"], pushed["status"], pushed["blocking"]) == ("feature_skew", "failed", True)
+    assert (pushed["dataset"], pushed["version"], pushed["metrics"]["offline_version"]) == (tables["skewed"], 0, 1)
     checks = {c["column"]: c for c in pushed["checks"] if c["column"]}
     assert set(checks) == {"tenure_days", "orders_30d", "avg_ticket_30d", "plan"}
     assert [c for c, check in checks.items() if not check["success"]] == ["avg_ticket_30d"]
