@@ -27,8 +27,9 @@ DAY_US = 86_400_000_000
 HOUR_US = 3_600_000_000
 
 
-def make_data(folder: Path, entities: int, days: int, requests: int, seed: int = 7) -> tuple[str, str, int]:
-    """Write the offline table and the serving log; returns their URIs and how many customers were rounded."""
+def make_data(folder: Path, entities: int, days: int, requests: int, seed: int = 7) -> tuple[str, str, int, int]:
+    """Write the offline table and the serving log; returns their URIs, how many customers were rounded and
+    how many of them were served a value the rounding changed (what the gate must find)."""
     import numpy as np
     import pyarrow as pa
     from deltalake import write_deltalake
@@ -65,7 +66,9 @@ def make_data(folder: Path, entities: int, days: int, requests: int, seed: int =
     rounded_customers = rng.choice(entities, entities // 50, replace=False)
     ticket = log["avg_ticket_30d"].to_numpy(zero_copy_only=False).copy()
     hit = np.isin(entity, rounded_customers) & ~np.isnan(ticket)
+    before = ticket.copy()
     ticket[hit] = np.round(ticket[hit], 1)
+    changed = int(np.unique(entity[~np.isnan(before) & (ticket != before)]).size)
     log = log.set_column(log.schema.get_field_index("avg_ticket_30d"), "avg_ticket_30d",
                          pa.array(ticket, pa.float64(), mask=np.isnan(ticket)))
     log = log.append_column("request_id", pa.array(np.char.add("R", np.arange(requests).astype(str)), pa.string()))
@@ -73,7 +76,7 @@ def make_data(folder: Path, entities: int, days: int, requests: int, seed: int =
     log = log.append_column("model_version", pa.array(["3"] * requests, pa.string()))
     log_uri = str(folder / "serving_log")
     write_deltalake(log_uri, log, mode="overwrite")
-    return offline_uri, log_uri, len(rounded_customers)
+    return offline_uri, log_uri, len(rounded_customers), changed
 
 
 def run_cli(log: str, offline: str, out: Path) -> tuple[float, float, int, float]:
@@ -105,9 +108,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-skew-") as tmp:
         folder = Path(args.dir or tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        offline, log, rounded = make_data(folder, args.entities, args.days, args.requests)
+        offline, log, rounded, changed = make_data(folder, args.entities, args.days, args.requests)
         print(f"offline: {args.entities:,} customers x {args.days} days = {args.entities * args.days:,} rows (Delta, "
-              f"{args.days} commits); log: {args.requests:,} requests (Delta); {rounded:,} customers rounded")
+              f"{args.days} commits); log: {args.requests:,} requests (Delta); {rounded:,} customers rounded, "
+              f"{changed:,} of them served a changed value")
         runs = [run_cli(log, offline, folder) for _ in range(args.runs)]
         seconds = sorted(r[0] for r in runs)
         peak = max(r[1] for r in runs)
