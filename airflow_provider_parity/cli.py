@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "airflow_provider_parity.commands.validate",
     "airflow_provider_parity.commands.snapshot",
     "airflow_provider_parity.commands.drift",
+    "airflow_provider_parity.commands.skew",
     "airflow_provider_parity.commands.reproduce",
     "airflow_provider_parity.commands.step",
     "airflow_provider_parity.commands.outcomes",

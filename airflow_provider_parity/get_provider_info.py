@@ -31,7 +31,8 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {"integration-name": "Parity Data Contracts",
              "python-modules": [f"{PACKAGE}.operators.contract_gate", f"{PACKAGE}.operators.verdict"]},
-            {"integration-name": "Parity Drift", "python-modules": [f"{PACKAGE}.operators.drift"]},
+            {"integration-name": "Parity Drift",
+             "python-modules": [f"{PACKAGE}.operators.drift", f"{PACKAGE}.operators.feature_skew"]},
             {"integration-name": "Parity Delta Lake", "python-modules": [f"{PACKAGE}.operators.delta"]},
             {"integration-name": "Parity MLflow", "python-modules": [f"{PACKAGE}.operators.mlflow"]},
             {"integration-name": "Parity Steps", "python-modules": [f"{PACKAGE}.operators.step"]},
@@ -59,6 +60,7 @@ def get_provider_info() -> dict[str, Any]:
         "extra-links": [
             f"{PACKAGE}.operators.contract_gate.ValidationReportLink",
             f"{PACKAGE}.operators.drift.DriftReportLink",
+            f"{PACKAGE}.operators.feature_skew.SkewReportLink",
             f"{PACKAGE}.operators.mlflow.MlflowModelVersionLink",
         ],
         "config": {

@@ -289,6 +289,15 @@ def _side_problems(contract: Contract, known: set[str]) -> Iterator[tuple[PathKe
         yield ("drift", "row_count_change"), f"impossible bounds: {change[0]} is greater than {change[1]}"
 
 
+def _skew_problems(contract: Contract, known: set[str]) -> Iterator[tuple[PathKey, str]]:
+    for i, col in enumerate(contract.columns):
+        if col.skew_tolerance is not None and not col.is_numeric:
+            # Strings, booleans and times compare exactly: a tolerance there would be silently ignored.
+            yield ("columns", i, "skew_tolerance"), f"skew_tolerance needs a numeric column, column '{col.name}' is {col.type}"
+    if contract.skew is not None:
+        yield from _unknown(("skew", "exclude"), contract.skew.exclude, known)
+
+
 def semantic_problems(contract: Contract) -> Iterator[tuple[PathKey, str]]:
     """What pydantic cannot see: cross-field rules. Yields (path, message)."""
     seen: dict[str, int] = {}
@@ -299,6 +308,7 @@ def semantic_problems(contract: Contract) -> Iterator[tuple[PathKey, str]]:
         yield from _column_problems(i, col)
     yield from _table_problems(contract, set(seen))
     yield from _side_problems(contract, set(seen))
+    yield from _skew_problems(contract, set(seen))
 
 
 def contract_from_text(text: str, file: str = "<contract>") -> Contract:

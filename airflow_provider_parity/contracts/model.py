@@ -127,6 +127,17 @@ class Tolerances(_Strict):
     max_invalid_fraction: float = Field(default=0.0, ge=0.0, le=1.0)
 
 
+class SkewTolerance(_Strict):
+    """How far a served value may be from the offline one before it counts as skew.
+
+    A pair matches when ``|served - offline| <= absolute + relative * |offline|`` (numpy's
+    ``isclose`` rule); a bound left out is 0, so ``{}`` means exact.
+    """
+
+    absolute: float | None = Field(default=None, ge=0.0)
+    relative: float | None = Field(default=None, ge=0.0)
+
+
 class Column(_Strict):
     name: str = Field(min_length=1)
     type: LogicalType
@@ -136,6 +147,8 @@ class Column(_Strict):
     constraints: Constraints = Constraints()
     tolerances: Tolerances | None = None
     """Overrides the contract-wide tolerances for this column."""
+    skew_tolerance: SkewTolerance | None = None
+    """Per-entity skew: how far served may be from offline (numeric columns; default see ``SkewPolicy``)."""
 
     @property
     def is_numeric(self) -> bool:
@@ -212,6 +225,18 @@ class DriftPolicy(_Strict):
     """Allowed ratio current/reference rows, as (min, max)."""
 
 
+class SkewPolicy(_Strict):
+    """The per-entity training/serving skew gate: served values against offline values as of serving time."""
+
+    max_mismatch_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    """Largest share of entities with a mismatched value allowed per feature."""
+    max_missing_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    """Largest share of requests with no offline row as of their time."""
+    float_tolerance: SkewTolerance = SkewTolerance(absolute=1e-9, relative=1e-6)
+    """Float columns without their own ``skew_tolerance``; integers, strings and booleans are exact."""
+    exclude: list[str] = []
+
+
 class Contract(_Strict):
     """A dataset's data contract.
 
@@ -233,6 +258,9 @@ class Contract(_Strict):
     environments: Environments = Environments()
     drift: DriftPolicy = DriftPolicy()
     tolerances: Tolerances = Tolerances()
+    # None, not a default policy: an absent key stays out of the canonical form, so adding the
+    # skew gate left every existing contract's fingerprint (recorded in MLflow tags) unchanged.
+    skew: SkewPolicy | None = None
 
     @property
     def name(self) -> str:
@@ -270,6 +298,10 @@ class Contract(_Strict):
         one_sided = set(self.environments.training_only) | set(self.environments.serving_only)
         skip = one_sided | set(self.drift.exclude)
         return [c for c in self.columns if c.role == "feature" and c.name not in skip]
+
+    @property
+    def skew_policy(self) -> SkewPolicy:
+        return self.skew or SkewPolicy()
 
     def canonical_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)

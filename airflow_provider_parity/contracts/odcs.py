@@ -22,7 +22,7 @@ _TO_ODCS = {"string": "string", "integer": "integer", "float": "number", "boolea
             "date": "date", "timestamp": "timestamp"}
 _FROM_ODCS = {**{v: k for k, v in _TO_ODCS.items()}, "time": "string", "object": "string", "array": "string"}
 # Contract keys with no ODCS field: carried in the "parity" custom property.
-_PARITY_ONLY = ("schema_policy", "environments", "drift", "tolerances")
+_PARITY_ONLY = ("schema_policy", "environments", "drift", "tolerances", "skew")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -55,7 +55,9 @@ def _property(contract: Contract, index: int) -> dict[str, Any]:
     if quality:
         prop["quality"] = quality
     extra = {k: v for k, v in (("role", col.role),
-                               ("tolerances", col.tolerances.model_dump() if col.tolerances else None)) if v}
+                               ("tolerances", col.tolerances.model_dump() if col.tolerances else None),
+                               ("skew_tolerance", col.skew_tolerance.model_dump(exclude_none=True)
+                                if col.skew_tolerance else None)) if v is not None}
     prop["customProperties"] = [{"property": "parity", "value": extra}]
     return prop
 
@@ -82,7 +84,8 @@ def to_odcs(contract: Contract) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "apiVersion": API_VERSION, "kind": "DataContract", "id": ds.name, "name": ds.name, "version": ds.version,
         "status": "active", "team": [{"username": ds.owner, "role": "owner"}], "schema": [schema],
-        "customProperties": [{"property": "parity", "value": {k: contract.canonical_dict()[k] for k in _PARITY_ONLY}}],
+        "customProperties": [{"property": "parity", "value": {k: v for k, v in contract.canonical_dict().items()
+                                                             if k in _PARITY_ONLY}}],
     }
     if ds.description:
         doc["description"] = {"purpose": ds.description}

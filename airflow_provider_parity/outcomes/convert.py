@@ -13,6 +13,7 @@ from airflow_provider_parity.outcomes.model import Check, GateOutcome, OutcomeSt
 
 if TYPE_CHECKING:
     from airflow_provider_parity.drift.result import DriftResult
+    from airflow_provider_parity.skew.result import SkewResult
     from airflow_provider_parity.validation.result import ValidationResult
 
 Policy = Literal["pass", "fail"]
@@ -69,6 +70,45 @@ def from_drift(result: DriftResult, *, gate: str = "drift", name: str | None = N
                  "features": len(result.features), "drifted_features": len(result.drifted_features),
                  "max_score": max(scores) if scores else None},
         checks=_drift_checks(result),
+    )
+
+
+def _skew_checks(result: SkewResult) -> tuple[Check, ...]:
+    checks = []
+    for feat in result.features:
+        largest = "n/a" if feat.max_difference is None else f"{feat.max_difference:.6g}"
+        observed = (f"{feat.mismatch_rate:.4%} of entities mismatched ({feat.mismatched_entities} of {feat.entities}), "
+                    f"largest difference {largest}")
+        if feat.examples:
+            observed += f", e.g. {feat.examples[0].describe()}"
+        checks.append(Check(name=f"feature_skew({feat.name})", success=feat.passed, column=feat.name,
+                            observed=clip(observed),
+                            expected=f"<= {feat.max_mismatch_rate:.4%} of entities beyond {feat.tolerance}"))
+    checks.append(Check(name="missing_offline", success=result.missing_passed,
+                        observed=f"{result.missing_rate:.4%} of requests ({result.missing} of {result.requests})",
+                        expected=f"<= {result.max_missing_rate:.4%} without an offline row as of served_at"))
+    return tuple(checks)
+
+
+def from_skew(result: SkewResult, *, gate: str = "feature_skew", name: str | None = None,
+              on_insufficient_data: Policy = "pass") -> GateOutcome:
+    """A per-entity skew comparison: a feature beyond its tolerance, or too many requests without an
+    offline row, blocks; an empty serving log blocks only when its policy says ``fail``."""
+    verdict = result.verdict
+    blocking = verdict == "failed" or (verdict == "insufficient_data" and on_insufficient_data == "fail")
+    differences = [f.max_difference for f in result.features if f.max_difference is not None]
+    return GateOutcome(
+        gate=gate, name=name, status=verdict, blocking=blocking, reason=result.message,
+        dataset=result.log_uri or result.log,
+        version=result.log_version, contract=result.contract,
+        metrics={"requests": result.requests, "matched": result.matched, "missing_offline": result.missing,
+                 "features": len(result.features), "skewed_features": len(result.skewed_features),
+                 "max_mismatch_rate": max((f.mismatch_rate for f in result.features), default=0.0),
+                 "max_difference": max(differences) if differences else None,
+                 "offline": result.offline, "offline_version": result.offline_version,
+                 "offline_fingerprint": result.offline_fingerprint,
+                 "duration_seconds": result.duration_seconds},
+        checks=_skew_checks(result),
     )
 
 
