@@ -7,7 +7,6 @@ module, also when a test fails or the run is interrupted.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import Iterator
 
@@ -17,10 +16,7 @@ import pytest
 
 def _require_postgres() -> None:
     """Skip without PostgreSQL or its drivers on a developer machine; CI must have them."""
-    missing = [f"the Python package {name} (dev group: uv sync)" for name, module in
-               (("psycopg2-binary", "psycopg2"), ("asyncpg", "asyncpg")) if importlib.util.find_spec(module) is None]
-    if ps.postgres_bin_dir() is None:
-        missing.append("PostgreSQL's server binaries (apt-get install postgresql, or set PARITY_PG_BIN)")
+    missing = ps.missing_tools("local")
     if missing:
         message = "production-like stack needs " + " and ".join(missing)
         if os.environ.get("CI"):
