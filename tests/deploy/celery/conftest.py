@@ -5,7 +5,6 @@ The stack module lives with the production-like test; it is imported from there.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,18 +19,7 @@ import prodlike_stack as ps  # found through the path above
 @pytest.fixture(scope="module")
 def celery_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ps.RunningStack]:
     """The stack, up for the whole module, then stopped (also on failure or interruption)."""
-    missing = ps.missing_tools("celery")
-    if missing:
-        message = "CeleryExecutor stack needs " + " and ".join(missing)
-        if os.environ.get("CI"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    root = tmp_path_factory.mktemp("celery")
-    try:
-        with ps.running_stack(root, scheduled_runs=False, executor="celery",
-                              # A stale table fails the freshness sensor within two minutes, not six hours.
-                              extra_env=lambda root, url: {"AIRFLOW__PARITY__FRESHNESS_TIMEOUT": "120"}) as running:
-            yield running
-    except ps.StackError as error:
-        logs = "\n".join(f"----- {path.name} -----\n{ps.tail(path)}" for path in sorted((root / "logs").glob("*.log")))
-        pytest.fail(f"CeleryExecutor stack failed: {error}\n{logs}", pytrace=False)
+    # A stale table fails the freshness sensor within two minutes, not six hours.
+    with ps.stack_for_tests(tmp_path_factory.mktemp("celery"), scheduled_runs=False, executor="celery",
+                            extra_env=lambda root, url: {"AIRFLOW__PARITY__FRESHNESS_TIMEOUT": "120"}) as running:
+        yield running

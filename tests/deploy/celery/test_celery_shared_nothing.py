@@ -61,15 +61,10 @@ class Run:
 
 def _run(env: Stack, dag_id: str, conf: dict[str, Any], run_id: str) -> Run:
     """Trigger ``dag_id`` with ``conf`` and no logical date, and wait for it to finish."""
-    ps.wait_dag_parsed(env.api, dag_id, alive=env.stack.check_alive)
-    env.stack.note(f"triggering {dag_id} {conf}")
-    ps.trigger_run(env.api, dag_id, logical_date=None, conf=conf, run_id=run_id)
     try:
-        state = ps.wait_run(env.api, dag_id, run_id, timeout=RUN_TIMEOUT, alive=env.stack.check_alive)
+        state = ps.run_to_end(env, dag_id, conf=conf, run_id=run_id, logical_date=None, timeout=RUN_TIMEOUT)
     except ps.StackError as error:
-        pytest.fail(f"{error}\n{ps.task_log_tails(env.airflow, dag_id, run_id)}\n{env.stack.log_tails()}",
-                    pytrace=False)
-    env.stack.note(f"{dag_id} {run_id} finished: {state}")
+        pytest.fail(str(error), pytrace=False)
     answer = env.api.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances", limit=1000)
     return Run(dag_id, run_id, state, {ti["task_id"]: ti for ti in answer["task_instances"]})
 

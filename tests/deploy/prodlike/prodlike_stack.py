@@ -915,6 +915,27 @@ def wait_run(api: AirflowApi, dag_id: str, run_id: str, *, timeout: float,
         raise StackError(f"{error}; task states: {task_states(api, dag_id, run_id)}") from None
 
 
+def run_to_end(env: RunningStack, dag_id: str, *, conf: Mapping[str, Any], run_id: str, logical_date: str | None,
+               timeout: float) -> str:
+    """Wait for ``dag_id`` to be parsed, trigger it and wait for the run to finish.
+
+    Returns:
+        The run's final state, ``success`` or ``failed``.
+
+    Raises:
+        StackError: not finished in time, or a service died; the message has the task logs' and services' tails.
+    """
+    wait_dag_parsed(env.api, dag_id, alive=env.stack.check_alive)
+    env.stack.note(f"triggering {dag_id} {dict(conf)}")
+    trigger_run(env.api, dag_id, logical_date=logical_date, conf=conf, run_id=run_id)
+    try:
+        state = wait_run(env.api, dag_id, run_id, timeout=timeout, alive=env.stack.check_alive)
+    except StackError as error:
+        raise StackError(f"{error}\n{task_log_tails(env.airflow, dag_id, run_id)}\n{env.stack.log_tails()}") from None
+    env.stack.note(f"{dag_id} {run_id} finished: {state}")
+    return state
+
+
 def task_log_tails(airflow: Airflow, dag_id: str, run_id: str, lines: int = 15) -> str:
     """The tail of every task log of one DAG run (any try), one short line per record."""
     parts = []
@@ -1088,6 +1109,29 @@ def stack_secrets(airflow: Airflow, databases: Mapping[str, Database]) -> dict[s
     if broker.password:
         found["Redis password"] = urllib.parse.unquote(broker.password)
     return found
+
+
+@contextlib.contextmanager
+def stack_for_tests(root: Path, **options: Any) -> Iterator[RunningStack]:
+    """``running_stack(root, **options)`` for a test module's fixture.
+
+    Skips when this machine lacks a tool the stack needs (fails instead under CI, which must
+    have them); a service that does not start fails the module with every service's log tail.
+    """
+    import pytest
+
+    missing = missing_tools(options.get("executor", "local"))
+    if missing:
+        message = "the stack needs " + " and ".join(missing)
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    try:
+        with running_stack(root, **options) as running:
+            yield running
+    except StackError as error:
+        logs = "\n".join(f"----- {path.name} -----\n{tail(path)}" for path in sorted((root / "logs").glob("*.log")))
+        pytest.fail(f"stack failed: {error}\n{logs}", pytrace=False)
 
 
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
