@@ -197,12 +197,18 @@ def test_no_secret_reaches_a_log_report_lineage_event_or_mlflow(celery_stack: St
     scan = Scan(dict(celery_stack.secrets), [], {})
     assert {"AWS_SECRET_ACCESS_KEY", "AIRFLOW__CORE__FERNET_KEY", "AIRFLOW_CONN_MLFLOW_DEFAULT password",
             "AIRFLOW_CONN_AWS_DEFAULT password", "Redis password"} <= set(scan.secrets)
+    # The scan matches: Redis's configuration file holds its password.
+    control = Scan(scan.secrets, [], {})
+    control.look("control", "redis.conf", (celery_stack.root / "redis" / "redis.conf").read_text())
+    assert control.hits == ["Redis password in redis.conf"]
+
     airflow = celery_stack.airflow
     for path in _files(celery_stack.root / "logs"):
         scan.look("process log", str(path), path.read_text(errors="replace"))
-    for folder in airflow.log_folders:
+    # Task logs, and whatever else a task left on a worker's disk (alerts, temporary files).
+    for folder in (airflow.log_folder, *(worker.home for worker in airflow.workers)):
         for path in _files(folder):
-            scan.look("task log file", str(path), path.read_text(errors="replace"))
+            scan.look("task log or worker file", str(path), path.read_text(errors="replace"))
     served = _served_task_logs(celery_stack, all_runs)
     for where, text in served.items():
         scan.look("task log via REST", where, text)
@@ -221,7 +227,7 @@ def test_no_secret_reaches_a_log_report_lineage_event_or_mlflow(celery_stack: St
     assert not scan.hits, scan.hits
     # The scan read what the runs left: reports, events, MLflow records, and the logs of both
     # workers' tasks (the REST API's copies fetched from each worker's log server).
-    for source in ("process log", "task log file", "OpenLineage event", "report", "MLflow tag or param"):
+    for source in ("process log", "task log or worker file", "OpenLineage event", "report", "MLflow tag or param"):
         assert scan.scanned.get(source), f"nothing scanned for {source}: {scan.scanned}"
 
 
