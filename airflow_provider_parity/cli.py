@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "airflow_provider_parity.commands.drift",
     "airflow_provider_parity.commands.reproduce",
     "airflow_provider_parity.commands.step",
+    "airflow_provider_parity.commands.outcomes",
 )
 
 

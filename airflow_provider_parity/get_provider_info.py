@@ -47,6 +47,9 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {"integration-name": "Parity Delta Lake", "python-modules": [f"{PACKAGE}.triggers.delta"]},
         ],
+        "plugins": [
+            {"name": "parity", "plugin-class": f"{PACKAGE}.plugins.parity.ParityPlugin"},
+        ],
         "notifications": [f"{PACKAGE}.notifications.gate_alert.GateAlertNotifier"],
         "connection-types": [
             {"hook-class-name": f"{PACKAGE}.hooks.delta.DeltaTableHook", "connection-type": "delta"},
@@ -63,12 +66,120 @@ def get_provider_info() -> dict[str, Any]:
                 "description": "Options of airflow-provider-parity.",
                 "options": {
                     "report_dir": {
-                        "description": "Folder for gate reports (JSON and HTML), one subfolder per DAG run. "
-                        "Empty: {AIRFLOW_HOME}/parity/reports.",
+                        "description": "Where gate reports (JSON and HTML), drift profiles and verdicts go, one "
+                        "subfolder per DAG run: a local folder or an object-store URI (s3://, gs://, abfss://). Empty: "
+                        "{lake_uri}/parity/reports when lake_uri is set, else {AIRFLOW_HOME}/parity/reports.",
                         "version_added": "0.1.0",
                         "type": "string",
                         "example": "/opt/airflow/reports",
                         "default": "",
+                    },
+                    "ledger_uri": {
+                        "description": (
+                            'The results ledger: an append-only Delta table every gate appends its outcome to (local path or'
+                            ' s3://, gs://, abfss:// URI). Empty: {lake_uri}/parity/ledger when lake_uri is set, else '
+                            '{AIRFLOW_HOME}/parity/ledger.'
+                        ),
+                        "version_added": "0.2.0",
+                        "type": "string",
+                        "example": 's3://acme-ml-lake/parity/ledger',
+                        "default": '',
+                    },
+                    "storage_conn_id": {
+                        "description": (
+                            "A 'delta' connection whose credentials reach the object store holding reports, profiles and the"
+                            " ledger. Empty: the worker's environment (AWS_*, AZURE_*) or its cloud identity."
+                        ),
+                        "version_added": "0.2.0",
+                        "type": "string",
+                        "example": 'lake',
+                        "default": '',
+                    },
+                    "lake_uri": {
+                        "description": (
+                            'Reference bundle: root of its Delta tables and raw data (local path or s3://). Empty: '
+                            '{AIRFLOW_HOME}/lake.'
+                        ),
+                        "version_added": "0.2.0",
+                        "type": "string",
+                        "example": 's3://acme-ml-lake/churn',
+                        "default": '',
+                    },
+                    "contracts_dir": {
+                        "description": 'Reference bundle: folder of the data contracts. Empty: contracts/ beside dags/.',
+                        "version_added": "0.2.0",
+                        "type": "string",
+                        "example": '/opt/airflow/contracts',
+                        "default": '',
+                    },
+                    "dbt_project_dir": {
+                        "description": 'Reference bundle: the dbt project. Empty: dbt_project/ beside dags/.',
+                        "version_added": "0.2.0",
+                        "type": "string",
+                        "example": '/opt/airflow/dbt_project',
+                        "default": '',
+                    },
+                    "dbt_target": {
+                        "description": 'Reference bundle: the dbt profile target.',
+                        "version_added": "0.2.0",
+                        "type": "string",
+                        "example": 'duckdb',
+                        "default": 'duckdb',
+                    },
+                    "mlflow_conn_id": {
+                        "description": (
+                            "Reference bundle: the MLflow connection. Empty: MLflow's SQLite store under AIRFLOW_HOME."
+                        ),
+                        "version_added": "0.2.0",
+                        "type": "string",
+                        "example": 'mlflow_default',
+                        "default": '',
+                    },
+                    "model_name": {
+                        "description": 'Reference bundle: the registered model.',
+                        "version_added": "0.2.0",
+                        "type": "string",
+                        "example": 'churn',
+                        "default": 'churn',
+                    },
+                    "alert_file": {
+                        "description": (
+                            'Reference bundle: where GateAlertNotifier appends JSON lines. Empty: '
+                            '{AIRFLOW_HOME}/parity/alerts.jsonl.'
+                        ),
+                        "version_added": "0.2.0",
+                        "type": "string",
+                        "example": '/opt/airflow/logs/parity-alerts.jsonl',
+                        "default": '',
+                    },
+                    "freshness_timeout": {
+                        "description": (
+                            'Reference bundle: seconds the freshness sensor waits for fresh features before it blocks.'
+                        ),
+                        "version_added": "0.2.0",
+                        "type": "string",
+                        "example": '21600',
+                        "default": '21600',
+                    },
+                    "skew_lookback": {
+                        "description": (
+                            'Reference bundle: how much recent serving traffic the skew gates compare with the training '
+                            'snapshot.'
+                        ),
+                        "version_added": "0.2.0",
+                        "type": "string",
+                        "example": '24h',
+                        "default": '24h',
+                    },
+                    "min_retrain_interval": {
+                        "description": (
+                            'Reference bundle: a skew breach requests retraining only when the newest model is at least this'
+                            ' old.'
+                        ),
+                        "version_added": "0.2.0",
+                        "type": "string",
+                        "example": '6h',
+                        "default": '6h',
                     },
                     "execution_mode": {
                         "description": "Where parity_step() runs heavy steps (dbt, training, Spark): 'local' in the "

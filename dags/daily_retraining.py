@@ -21,7 +21,7 @@ from airflow_provider_parity.operators.step import parity_step
 from airflow_provider_parity.operators.verdict import GateVerdictOperator
 from airflow_provider_parity.sensors.delta import DeltaFreshnessSensor
 from churn.assets import SKEW_BREACH, features_asset
-from churn.dagdefaults import DAG_DEFAULTS, GATE_CALLBACKS, MACROS, skew_gate
+from churn.dagdefaults import AS_OF, DAG_DEFAULTS, GATE_CALLBACKS, MACROS, skew_gate
 from churn.policy import PROMOTION_POLICY
 from churn.settings import load_settings
 
@@ -39,13 +39,17 @@ with DAG(
     user_defined_macros=MACROS,
     render_template_as_native_obj=True,
     params={"promotion_policy": Param(PROMOTION_POLICY, type="object",
-                                      description="What a challenger must show to become champion.")},
+                                      description="What a challenger must show to become champion."),
+            "day": Param(None, type=["null", "string"], format="date",
+                         description="The feature day this run trains after (default: the day before its date); "
+                                     "freshness is judged at its end.")},
     doc_md=__doc__,
 ) as dag:
     fresh = DeltaFreshnessSensor(
         task_id="features_fresh",
         table=settings.features_table,
         contract=settings.contract_path,
+        reference=AS_OF,
         timeout=settings.freshness_timeout,
         poke_interval=max(1, min(300, settings.freshness_timeout // 10)),
         mode="reschedule" if settings.freshness_timeout > 600 else "poke",
@@ -58,6 +62,7 @@ with DAG(
         data=settings.features_table,
         version=PIN,
         environment="training",
+        as_of=AS_OF,
         on_failure_callback=GATE_CALLBACKS,
     )
     skew = skew_gate(
@@ -65,6 +70,7 @@ with DAG(
         reference=settings.features_table,
         reference_version=PIN,
         settings=settings,
+        as_of=AS_OF,
         on_failure_callback=GATE_CALLBACKS,
     )
     train = parity_step(
@@ -74,8 +80,9 @@ with DAG(
             "table_uri": settings.features_table,
             "version": PIN,
             "contract_path": settings.contract_path,
-            "gate_reports": {"contract": "{{ ti.xcom_pull(task_ids='contract_gate', key='report_json') }}",
-                             "skew": "{{ ti.xcom_pull(task_ids='skew_gate', key='report_json') }}"},
+            # The gates' outcomes travel through XCom (never a path on one worker's disk).
+            "gate_outcomes": {"contract": "{{ ti.xcom_pull(task_ids='contract_gate', key='parity_outcome') }}",
+                              "skew": "{{ ti.xcom_pull(task_ids='skew_gate', key='parity_outcome') }}"},
             "mlflow_conn_id": settings.mlflow_conn_id,
             "airflow": {"dag_id": "{{ dag.dag_id }}", "run_id": "{{ run_id }}", "task_id": "train",
                         "try_number": "{{ ti.try_number }}"},

@@ -17,11 +17,10 @@ from airflow_provider_parity.operators.delta import DeltaWriteOperator
 from airflow_provider_parity.operators.step import parity_step
 from airflow_provider_parity.operators.verdict import GateVerdictOperator
 from churn.assets import features_asset
-from churn.dagdefaults import DAG_DEFAULTS, GATE_CALLBACKS, MACROS
+from churn.dagdefaults import AS_OF, DAG_DEFAULTS, DAY, GATE_CALLBACKS, MACROS
 from churn.settings import load_settings
 
 settings = load_settings()
-DAY = "{{ params.day or feature_day(dag_run) }}"
 BUILT = "{{ ti.xcom_pull(task_ids='dbt_build')['features_path'] }}"
 
 with DAG(
@@ -51,12 +50,17 @@ with DAG(
         step="churn.features:build_features",
         op_kwargs={"day": DAY, "lake_uri": settings.lake_uri, "dbt_project_dir": settings.dbt_project_dir,
                    "dbt_target": settings.dbt_target},
+        # dbt's data tests, compiled from the contract, make this step a gate.
+        gate="dbt",
+        inputs=[f"{settings.lake_uri}/raw/{table}/date={DAY}/part-0.parquet" for table in ("customers", "orders")],
+        outputs=[f"{settings.lake_uri}/staging/customer_features/date={DAY}.parquet"],
         on_failure_callback=GATE_CALLBACKS,
     )
     contract_gate = DataContractGateOperator(
         task_id="contract_gate",
         contract_path=settings.contract_path,
         data=BUILT,
+        as_of=AS_OF,
         on_failure_callback=GATE_CALLBACKS,
     )
     write = DeltaWriteOperator(

@@ -128,6 +128,14 @@ def summary(results: list[tuple[str, Any]], out: Path) -> bool:
     alerts = out / "alerts.jsonl"
     print(f"  alerts:   {alerts} ({len(alerts.read_text().splitlines()) if alerts.exists() else 0} alerts)")
     print(f"  reports:  {out / 'reports'}  (HTML per gate and run; verdict.json per run)")
+    ledger = out / "lake" / "parity" / "ledger"
+    with quiet(out / "airflow.log"):
+        from airflow_provider_parity.outcomes.ledger import read_outcomes
+
+        outcomes = read_outcomes(str(ledger))
+    blocked = sum(o.blocking for o in outcomes)
+    print(f"  ledger:   {ledger}  ({len(outcomes)} gate outcomes, {blocked} blocking: "
+          f"parity outcomes --ledger {ledger})")
     print(f"  lineage:  {out / 'openlineage.jsonl'}")
     print(f"  mlflow:   mlflow ui --backend-store-uri {os.environ['MLFLOW_TRACKING_URI']}")
     print(f"  logs:     {out / 'airflow.log'}")

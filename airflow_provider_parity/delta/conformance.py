@@ -1,8 +1,12 @@
-"""Does an Arrow schema (and its nulls) match a contract's schema?
+"""Does data fit a contract's schema before it becomes a Delta version?
 
-Used by the writer to refuse data that breaks the contract before a version is
-committed. Checks names, logical types, the contract's ``schema_policy.extra_columns``
-and, for non-nullable columns, that no value is null.
+The writer uses the one schema check every gate uses
+(:func:`airflow_provider_parity.validation.preflight.schema_results`), so the same data never
+passes the contract gate and fails the write, or the reverse: names, logical types (an integer
+is a valid float), the ``extra_columns`` policy, listing every problem. On top, the writer
+refuses nulls in non-nullable columns (a committed version must hold them whole) and casts
+integer columns the contract declares ``float`` to float64, so the table's type is the
+contract's whatever the producer wrote.
 """
 
 from __future__ import annotations
@@ -10,31 +14,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from airflow_provider_parity.exceptions import SchemaMismatchError
+from airflow_provider_parity.validation.preflight import logical_type, schema_results
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from airflow_provider_parity.contracts.model import Contract, Environment
 
-
-def logical_type_of(arrow_type: pa.DataType) -> str | None:
-    """The contract logical type an Arrow type carries, or None for types contracts do not model."""
-    import pyarrow.types as pt
-
-    if pt.is_dictionary(arrow_type):
-        return logical_type_of(arrow_type.value_type)
-    checks = (
-        ("boolean", pt.is_boolean),
-        ("integer", pt.is_integer),
-        ("float", pt.is_floating),
-        ("string", lambda t: pt.is_string(t) or pt.is_large_string(t) or pt.is_string_view(t)),
-        ("date", pt.is_date),
-        ("timestamp", pt.is_timestamp),
-    )
-    for name, check in checks:
-        if check(arrow_type):
-            return name
-    return None
+logical_type_of = logical_type
+"""The contract logical type an Arrow type carries (the one definition, in validation.preflight)."""
 
 
 def check_schema(
@@ -42,53 +30,35 @@ def check_schema(
 ) -> None:
     """Raise when ``schema`` breaks the contract's columns, types or extra-column policy.
 
-    Args:
-        schema: the data's Arrow schema.
-        contract: the data contract.
-        environment: ``training``/``serving`` to expect only that side's columns.
-        source: named in the error (a table URI).
-
     Raises:
-        SchemaMismatchError: one line naming the first offending column, observed vs expected.
+        SchemaMismatchError: one line naming every offending column, observed vs expected.
     """
-    expected = contract.columns_for(environment)
-    present = {field.name: field for field in schema}
-    for column in expected:
-        field = present.get(column.name)
-        if field is None:
-            raise SchemaMismatchError(
-                f"contract {contract.ref}: column {column.name!r} is missing (expected {column.type})",
-                source=source, column=column.name,
-            )
-        observed = logical_type_of(field.type)
-        if observed != column.type:
-            raise SchemaMismatchError(
-                f"contract {contract.ref}: column {column.name!r} has type {field.type} "
-                f"({observed or 'unsupported'}), expected {column.type}",
-                source=source, column=column.name,
-            )
-    if contract.schema_policy.extra_columns == "forbid":
-        declared = {c.name for c in contract.columns}
-        extra = [name for name in schema.names if name not in declared]
-        if extra:
-            raise SchemaMismatchError(
-                f"contract {contract.ref}: column {extra[0]!r} is not in the contract and extra_columns is 'forbid'",
-                source=source, column=extra[0],
-            )
+    problems = schema_results(contract, schema, environment=environment)
+    if problems:
+        raise SchemaMismatchError(f"contract {contract.ref}: " + "; ".join(p.message() for p in problems),
+                                  source=source, column=problems[0].column)
+
+
+def conform(table: pa.Table, contract: Contract) -> pa.Table:
+    """``table`` with integer columns the contract declares ``float`` cast to float64."""
+    import pyarrow as pa
+
+    for column in contract.columns:
+        if column.type == "float" and column.name in table.column_names:
+            index = table.schema.get_field_index(column.name)
+            if logical_type(table.schema.field(index).type) == "integer":
+                table = table.set_column(index, column.name, table.column(index).cast(pa.float64()))
+    return table
 
 
 def check_not_null(table: pa.Table, contract: Contract, *, source: str | None = None) -> None:
     """Raise when a column the contract declares non-nullable holds a null.
 
     Raises:
-        SchemaMismatchError: naming the column and its null count.
+        SchemaMismatchError: naming every such column and its null count.
     """
-    for column in contract.columns:
-        if column.nullable or column.name not in table.column_names:
-            continue
-        nulls = table.column(column.name).null_count
-        if nulls:
-            raise SchemaMismatchError(
-                f"contract {contract.ref}: column {column.name!r} is not nullable but has {nulls} null value(s)",
-                source=source, column=column.name,
-            )
+    found = [f"{c.name!r} has {table.column(c.name).null_count} null value(s)" for c in contract.columns
+             if not c.nullable and c.name in table.column_names and table.column(c.name).null_count]
+    if found:
+        raise SchemaMismatchError(f"contract {contract.ref}: not nullable but " + "; ".join(found), source=source,
+                                  column=found[0].split("'")[1])

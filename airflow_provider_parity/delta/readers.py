@@ -34,7 +34,18 @@ def open_dataset(
     storage_options: Mapping[str, str] | None = None,
     columns: list[str] | None = None,
 ) -> pads.Dataset:
-    """A pyarrow dataset over one version of a Delta table.
+    """A pyarrow dataset over one version of a Delta table (see :func:`open_versioned_dataset`)."""
+    return open_versioned_dataset(table_uri, version, storage_options=storage_options, columns=columns)[0]
+
+
+def open_versioned_dataset(
+    table_uri: str,
+    version: int | None = None,
+    *,
+    storage_options: Mapping[str, str] | None = None,
+    columns: list[str] | None = None,
+) -> tuple[pads.Dataset, int]:
+    """A pyarrow dataset over one version of a Delta table, with that version (the latest when None).
 
     Raises:
         SnapshotError: no such table or version.
@@ -60,7 +71,7 @@ def open_dataset(
                 source=redact_uri(uri),
                 column=unknown[0],
             )
-    return dataset
+    return dataset, int(table.version())
 
 
 def iter_batches(

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from airflow_provider_parity.delta.conformance import check_not_null, check_schema
+from airflow_provider_parity.delta.conformance import check_not_null, check_schema, conform
 from airflow_provider_parity.delta.snapshot import (
     Snapshot,
     commit_history,
@@ -151,6 +151,7 @@ def write_version(
     if contract is not None:
         check_schema(table.schema, contract, environment=environment, source=redact_uri(uri))
         check_not_null(table, contract, source=redact_uri(uri))
+        table = conform(table, contract)
     # Only an overwrite takes a predicate (delta-rs' typed overloads say so too).
     replace: dict[str, Any] = {"predicate": replace_where} if replace_where is not None else {}
     write_id = write_id or uuid.uuid4().hex

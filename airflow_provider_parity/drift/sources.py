@@ -57,13 +57,33 @@ class Source:
         )
 
 
-def detect_kind(uri: str) -> Literal["parquet", "delta", "profile"]:
-    """``profile`` for a ``.json`` file, ``delta`` for a directory with ``_delta_log``, else ``parquet``."""
-    if uri.endswith(".json"):
-        return "profile"
-    if "://" not in uri and os.path.isdir(os.path.join(uri, "_delta_log")):
-        return "delta"
-    return "parquet"
+def load_profile(uri: str, storage_options: Mapping[str, str] | None = None) -> DatasetProfile:
+    """A stored profile, from a local file or object storage.
+
+    Raises:
+        DataError: missing, not JSON, or not a profile.
+    """
+    from airflow_provider_parity.artifacts import is_remote
+
+    if not is_remote(uri):
+        return DatasetProfile.load(uri)
+    from airflow_provider_parity.artifacts import ArtifactStore
+
+    data = ArtifactStore(storage_options).read_json(uri)
+    try:
+        return DatasetProfile.from_dict(data)
+    except DataError as exc:
+        raise DataError(str(exc), source=redact_uri(uri)) from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise DataError(f"malformed profile: {exc!r}", source=redact_uri(uri)) from None
+
+
+def detect_kind(uri: str, storage_options: Mapping[str, str] | None = None) -> Literal["parquet", "delta", "profile"]:
+    """``profile`` for a ``.json`` file, ``delta`` for a table with a ``_delta_log`` (local or on object
+    storage), else ``parquet``: the one rule every gate uses (:mod:`airflow_provider_parity.sources`)."""
+    from airflow_provider_parity.sources import source_kind
+
+    return source_kind(uri, storage_options)
 
 
 def open_source(
@@ -88,14 +108,16 @@ def open_source(
         DataError: nothing readable at ``uri``.
         SnapshotError: the Delta version does not exist.
     """
-    resolved = detect_kind(uri) if kind == "auto" else kind
+    resolved = detect_kind(uri, storage_options) if kind == "auto" else kind
     if resolved == "profile":
-        return DatasetProfile.load(uri)
+        return load_profile(uri, storage_options)
     if resolved == "delta":
-        from airflow_provider_parity.delta.readers import open_dataset
+        from airflow_provider_parity.delta.readers import open_versioned_dataset
 
-        dataset = open_dataset(uri, version, storage_options=storage_options)
-        return Source(uri=uri, kind="delta", dataset=dataset, version=version)
+        # The version actually read (the latest when none was asked for) names the data in
+        # reports and lineage: "the serving log" alone says nothing about which rows were judged.
+        dataset, read_version = open_versioned_dataset(uri, version, storage_options=storage_options)
+        return Source(uri=uri, kind="delta", dataset=dataset, version=read_version)
     if version is not None:
         raise DataError("a version applies to Delta tables only", source=redact_uri(uri))
     if "://" not in uri and not os.path.exists(uri):

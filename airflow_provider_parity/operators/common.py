@@ -1,21 +1,21 @@
-"""What the gate operators share: report folders and links, templated versions, SQL sources.
+"""What the operators share besides their base: the run's moment, report links, templated versions, SQL sources.
 
 Kept free of heavy imports, like every module the dag-processor reaches.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.sdk import BaseOperatorLink
 
-from airflow_provider_parity.compat import parity_option
+from airflow_provider_parity.compat import conf
+from airflow_provider_parity.operators.base import guard
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import pyarrow as pa
     from airflow.sdk import Context
     from airflow.sdk.types import TaskInstanceKey
@@ -25,31 +25,50 @@ XCOM_REPORT_HTML = "report_html"
 XCOM_REPORT_JSON = "report_json"
 
 
-def run_report_dir(dag_id: str, run_id: str, base: str | None = None) -> Path:
-    """``<base>/<dag_id>/<run_id>``: one folder per DAG run, so reports of two runs never mix.
+def run_as_of(context: Context, explicit: Any = None) -> datetime:
+    """The one "now" a run judges freshness against, as an aware UTC datetime.
 
-    ``base`` defaults to the ``[parity] report_dir`` option, else ``{AIRFLOW_HOME}/parity/reports``.
+    ``explicit`` (an operator's templated ``as_of``: ISO 8601 with a zone, or a datetime) wins;
+    DAGs that process a day pass the end of that day, so a manual run triggered the next
+    afternoon judges that day as the scheduled run would have. Without it: the run's data
+    interval end, else its logical date, else ``run_after`` (manual and asset-triggered runs
+    have no data interval in Airflow 3).
+
+    Raises:
+        ConfigurationError: ``explicit`` is not a timestamp with a time zone.
     """
-    root = base or parity_option("report_dir", "") or os.path.join(
-        os.environ.get("AIRFLOW_HOME", os.path.expanduser("~/airflow")), "parity", "reports")
-    return Path(root) / dag_id / str(run_id).replace(":", "_").replace("/", "_")
+    from airflow_provider_parity.delta.asof import parse_timestamp
+    from airflow_provider_parity.exceptions import ConfigurationError, SnapshotError
 
-
-def report_dir(context: Context, base: str | None) -> Path:
-    """The report folder of the context's DAG run (see :func:`run_report_dir`)."""
-    return run_report_dir(context["dag"].dag_id, context["run_id"], base)
+    if explicit not in (None, "", "None"):
+        try:
+            return parse_timestamp(explicit)
+        except SnapshotError as exc:
+            raise ConfigurationError(f"as_of: {exc}") from None
+    for key in ("data_interval_end", "logical_date"):
+        value: Any = context.get(key)
+        if value is not None:
+            return parse_timestamp(value)
+    return parse_timestamp(context["dag_run"].run_after)
 
 
 class HtmlReportLink(BaseOperatorLink):
-    """Opens the HTML report a gate wrote (its path is the ``report_html`` XCom)."""
+    """Opens the HTML report a gate wrote (its URI is the ``report_html`` XCom) through the Parity
+    plugin of the api-server, which reads it from the artifact store: a link that works from any
+    browser, whichever worker wrote the report and wherever it is stored."""
 
     name = "Report"
 
     def get_link(self, operator: Any, *, ti_key: TaskInstanceKey) -> str:
+        from urllib.parse import quote
+
         from airflow.sdk.execution_time.xcom import XCom
 
-        path = XCom.get_value(ti_key=ti_key, key=XCOM_REPORT_HTML)
-        return f"file://{path}" if path else ""
+        uri = XCom.get_value(ti_key=ti_key, key=XCOM_REPORT_HTML)
+        if not uri:
+            return ""
+        base = str(conf.get("api", "base_url", fallback="") or "").rstrip("/")
+        return f"{base}/parity/reports?uri={quote(str(uri), safe='')}"
 
 
 def as_version(value: Any, name: str = "version") -> int | None:
@@ -92,29 +111,7 @@ def read_sql(conn_id: str, sql: str) -> pa.Table:
     return to_arrow(hook.get_df(sql, df_type="pandas"))
 
 
-@contextmanager
-def failing_fast(operator: Any) -> Iterator[None]:
-    """A gate failure or bad input inside the block fails the task at once, without retry.
-
-    Retrying would meet the same data or the same configuration; the task fails with the
-    exception's one-line message. Any exception is kept on ``operator._error`` for the
-    OpenLineage failure event.
-    """
-    from airflow_provider_parity.compat import AirflowFailException
-    from airflow_provider_parity.exceptions import BadInputError, GateFailure
-
-    operator._error = None
-    try:
-        yield
-    except (BadInputError, GateFailure) as exc:
-        operator._error = exc
-        raise AirflowFailException(str(exc)) from exc
-    except BaseException as exc:
-        operator._error = exc
-        raise
-
-
 def fail_fast(operator: Any, call: Callable[[], T]) -> T:
-    """``call()`` inside :func:`failing_fast`."""
-    with failing_fast(operator):
+    """``call()`` inside :func:`~airflow_provider_parity.operators.base.guard`."""
+    with guard(operator):
         return call()

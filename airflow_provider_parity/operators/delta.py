@@ -7,10 +7,12 @@ imported inside ``execute``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, cast
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_parity.compat import BaseOperator
-from airflow_provider_parity.operators.common import as_version
+from airflow_provider_parity.operators.base import GateMixin, LineageMixin, guard
+from airflow_provider_parity.operators.common import as_version, run_as_of
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -20,17 +22,9 @@ if TYPE_CHECKING:
     from airflow_provider_parity.compat import Context
     from airflow_provider_parity.contracts.model import Contract
     from airflow_provider_parity.delta.snapshot import Snapshot
+    from airflow_provider_parity.outcomes.model import GateOutcome
 
 PinMode = Literal["as_of", "latest", "version"]
-
-
-def run_moment(context: Context) -> datetime:
-    """The moment a run is about: its data interval end, else its logical date, else run_after."""
-    for key in ("data_interval_end", "logical_date"):
-        value: Any = context.get(key)
-        if value is not None:
-            return cast("datetime", value)
-    return context["dag_run"].run_after
 
 
 def load_contract_param(contract: Contract | str | None) -> Contract | None:
@@ -48,7 +42,9 @@ class _DeltaTableMixin:
     table: str
     delta_conn_id: str | None
 
-    def _hook(self) -> Any:
+    @cached_property
+    def hook(self) -> Any:
+        """The task's Delta hook, built once (it reads the connection once)."""
         from airflow_provider_parity.hooks.delta import DeltaTableHook
 
         return DeltaTableHook(self.delta_conn_id)
@@ -59,10 +55,10 @@ class _DeltaTableMixin:
         # Without a connection the table is read as given: no hook, no metadata lookup.
         if self.delta_conn_id is None:
             return join_table_uri("", self.table)
-        return str(self._hook().table_uri(self.table))
+        return str(self.hook.table_uri(self.table))
 
     def _storage_options(self) -> dict[str, str]:
-        return {} if self.delta_conn_id is None else dict(self._hook().storage_options)
+        return {} if self.delta_conn_id is None else dict(self.hook.storage_options)
 
     def _lineage_uri(self) -> str:
         try:
@@ -84,7 +80,7 @@ class _DeltaTableMixin:
         return operator_lineage(outputs=[dataset], run_facets=facets)
 
 
-class DeltaSnapshotOperator(_DeltaTableMixin, BaseOperator):
+class DeltaSnapshotOperator(LineageMixin, _DeltaTableMixin, BaseOperator):
     """Pin a version of a Delta table and push its :class:`Snapshot` to XCom.
 
     The pin is made once per task instance and stored in an Airflow Variable keyed by
@@ -131,7 +127,6 @@ class DeltaSnapshotOperator(_DeltaTableMixin, BaseOperator):
         self.as_of = as_of
         self.repin = repin
         self._snapshot: Snapshot | None = None
-        self._error: BaseException | None = None
 
     def _request(self, context: Context) -> dict[str, Any]:
         from airflow_provider_parity.delta.asof import isoformat_utc, parse_timestamp
@@ -140,16 +135,12 @@ class DeltaSnapshotOperator(_DeltaTableMixin, BaseOperator):
         if self.pin == "version":
             request["version"] = as_version(self.version)
         elif self.pin == "as_of":
-            moment = run_moment(context) if self.as_of is None or self.as_of == "" else self.as_of
-            request["as_of"] = isoformat_utc(parse_timestamp(moment))
+            request["as_of"] = isoformat_utc(parse_timestamp(run_as_of(context, self.as_of)))
         return request
 
     def execute(self, context: Context) -> dict[str, Any]:
-        try:
+        with guard(self):
             snapshot = self._pin(context)
-        except BaseException as exc:
-            self._error = exc
-            raise
         self._snapshot = snapshot
         return snapshot.to_dict()
 
@@ -181,17 +172,11 @@ class DeltaSnapshotOperator(_DeltaTableMixin, BaseOperator):
                       snapshot.commit_timestamp, snapshot.fingerprint[:12])
         return snapshot
 
-    def get_openlineage_facets_on_start(self) -> OperatorLineage[Any, Any]:
-        return self._table_lineage("inputs")
-
-    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage[Any, Any]:
-        return self._table_lineage("inputs", self._snapshot)
-
-    def get_openlineage_facets_on_failure(self, task_instance: Any) -> OperatorLineage[Any, Any]:
-        return self._table_lineage("inputs", error=self._error)
+    def _lineage(self, error: BaseException | None) -> OperatorLineage[Any, Any]:
+        return self._table_lineage("inputs", self._snapshot, error=error)
 
 
-class DeltaWriteOperator(_DeltaTableMixin, BaseOperator):
+class DeltaWriteOperator(LineageMixin, _DeltaTableMixin, BaseOperator):
     """Write data as a new Delta version whose commit says who wrote it and under which contract.
 
     The commit carries ``parity.dag_id``, ``parity.run_id``, ``parity.task_id``,
@@ -247,14 +232,12 @@ class DeltaWriteOperator(_DeltaTableMixin, BaseOperator):
         self.partition_by = partition_by
         self.replace_where = replace_where
         self._written: Snapshot | None = None
-        self._error: BaseException | None = None
 
     def execute(self, context: Context) -> dict[str, Any]:
-        try:
+        # Data that breaks the contract's schema is bad input: no retry. A store that does not
+        # answer is left to Airflow's retries (the write is idempotent per task instance).
+        with guard(self):
             return self._write(context)
-        except BaseException as exc:
-            self._error = exc
-            raise
 
     def _write(self, context: Context) -> dict[str, Any]:
         from dataclasses import asdict
@@ -295,17 +278,30 @@ class DeltaWriteOperator(_DeltaTableMixin, BaseOperator):
         except (OSError, ValueError) as exc:
             raise DataError(f"cannot read Parquet data: {str(exc).splitlines()[0]}", source=self.data_path) from None
 
-    def get_openlineage_facets_on_start(self) -> OperatorLineage[Any, Any]:
-        return self._table_lineage("outputs")
+    def _lineage(self, error: BaseException | None) -> OperatorLineage[Any, Any]:
 
-    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage[Any, Any]:
-        return self._table_lineage("outputs", self._written)
+        lineage_ = self._table_lineage("outputs", self._written, error=error)
+        if self.data_path:
+            # The staged input the version was written from: one dataset for every day, the day
+            # itself a partition (the replaced predicate), so the table's upstream is one node.
+            lineage_.inputs.append(staged_input(self.data_path, self.replace_where))
+        return lineage_
 
-    def get_openlineage_facets_on_failure(self, task_instance: Any) -> OperatorLineage[Any, Any]:
-        return self._table_lineage("outputs", error=self._error)
+
+def staged_input(path: str, predicate: str | None) -> Any:
+    """The staged file a version was written from, as an input dataset: the day as its partition
+    (``date=...`` in the path, else the ``column = 'value'`` pairs of ``replace_where``)."""
+    import re
+
+    from airflow_provider_parity import lineage
+
+    if lineage.split_partitions(path)[1]:
+        return lineage.input_dataset(path)
+    partitions = dict(re.findall(r"(\w+)\s*=\s*'([^']*)'", predicate or ""))
+    return lineage.input_dataset(path, input_facets=lineage.partition_input_facets(partitions) if partitions else None)
 
 
-class DeltaCompletenessOperator(_DeltaTableMixin, BaseOperator):
+class DeltaCompletenessOperator(GateMixin, _DeltaTableMixin, BaseOperator):
     """Gate: the non-null ratio of each critical column reaches its minimum.
 
     Minimums come from the contract's ``completeness`` (or ``minimums``); ratios are
@@ -322,6 +318,7 @@ class DeltaCompletenessOperator(_DeltaTableMixin, BaseOperator):
         ContractViolation: a column below its minimum (the task fails).
     """
 
+    gate_kind = "completeness"
     template_fields: Sequence[str] = ("table", "version", "contract")
     ui_color = "#fde2c8"
 
@@ -344,57 +341,31 @@ class DeltaCompletenessOperator(_DeltaTableMixin, BaseOperator):
         self.minimums = dict(minimums or {})
         self.delta_conn_id = delta_conn_id
         self._result: dict[str, Any] | None = None
-        self._error: BaseException | None = None
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_parity.delta.freshness import (
-            check_completeness,
-            require_complete,
-        )
+        return self.run_gate(context, self._evaluate, dataset=self.table).to_dict()
+
+    def _evaluate(self) -> GateOutcome:
+        from airflow_provider_parity.delta.freshness import check_completeness
         from airflow_provider_parity.exceptions import ConfigurationError
+        from airflow_provider_parity.outcomes.convert import from_completeness
 
         contract = load_contract_param(self.contract)
         minimums = self.minimums or (dict(contract.completeness) if contract else {})
         if not minimums:
             raise ConfigurationError("the contract declares no completeness rules and no minimums were given")
-        try:
-            result = check_completeness(self._table_uri(), minimums, version=as_version(self.version),
-                                        storage_options=self._storage_options())
-            self._result = result.to_dict()
-            require_complete(result, contract.ref if contract else None)
-        except BaseException as exc:
-            self._error = exc
-            raise
-        return self._result
+        result = check_completeness(self._table_uri(), minimums, version=as_version(self.version),
+                                    storage_options=self._storage_options())
+        self._result = result.to_dict()
+        return from_completeness(result, contract=contract.ref if contract else None)
 
-    def get_openlineage_facets_on_start(self) -> OperatorLineage[Any, Any]:
-        return self._table_lineage("inputs")
-
-    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage[Any, Any]:
-        return self._lineage_with_quality()
-
-    def get_openlineage_facets_on_failure(self, task_instance: Any) -> OperatorLineage[Any, Any]:
-        from airflow_provider_parity.lineage import error_facets
-
-        lineage = self._lineage_with_quality()
-        lineage.run_facets.update(error_facets(self._error))
-        return lineage
-
-    def _lineage_with_quality(self) -> OperatorLineage[Any, Any]:
-        from airflow_provider_parity.lineage import (
-            input_dataset,
-            operator_lineage,
-            quality_input_facets,
-        )
+    def _lineage(self, error: BaseException | None) -> OperatorLineage[Any, Any]:
+        from airflow_provider_parity import lineage
 
         result = self._result
+        run_facets = {**lineage.error_facets(error), **self.outcome_run_facets()}
         if result is None:
-            return self.get_openlineage_facets_on_start()
-        assertions = [
-            {"assertion": "not_null_ratio", "success": c["passed"], "column": c["column"],
-             "expected": f">= {c['min_ratio']}", "actual": c["non_null_ratio"]}
-            for c in result["columns"]
-        ]
-        facets = quality_input_facets(assertions, row_count=result["row_count"])
-        dataset = input_dataset(result["uri"], version=result["version"], input_facets=facets)
-        return operator_lineage(inputs=[dataset])
+            return lineage.operator_lineage(inputs=[lineage.input_dataset(self._lineage_uri())], run_facets=run_facets)
+        facets = lineage.outcome_quality_facets(self._outcome) if self._outcome is not None else {}
+        dataset = lineage.input_dataset(result["uri"], version=result["version"], input_facets=facets)
+        return lineage.operator_lineage(inputs=[dataset], run_facets=run_facets)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
+import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from airflow_provider_parity.compat import AirflowFailException, BaseOperator
+from airflow_provider_parity.compat import BaseOperator
+from airflow_provider_parity.operators.base import GateMixin
 from airflow_provider_parity.operators.common import (
     XCOM_REPORT_HTML,
     XCOM_REPORT_JSON,
@@ -14,7 +15,7 @@ from airflow_provider_parity.operators.common import (
     as_version,
     check_source,
     read_sql,
-    report_dir,
+    run_as_of,
 )
 
 if TYPE_CHECKING:
@@ -24,9 +25,9 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_parity.drift.result import DriftResult
+    from airflow_provider_parity.outcomes.model import GateOutcome
 
 XCOM_RESULT = "drift_result"
-LINEAGE_FACET = "parity_drift"
 
 
 class DriftReportLink(HtmlReportLink):
@@ -35,7 +36,7 @@ class DriftReportLink(HtmlReportLink):
     name = "Drift report"
 
 
-class DriftGateOperator(BaseOperator):
+class DriftGateOperator(GateMixin, BaseOperator):
     """Compare current data with a training reference; fail the task when it drifted.
 
     The reference is a pinned Delta snapshot (``reference`` + ``reference_version``)
@@ -45,9 +46,11 @@ class DriftGateOperator(BaseOperator):
     result of ``sql`` through ``conn_id``.
 
     Writes a JSON result and an HTML report (a plot per drifted feature) to
-    ``<report_dir>/<dag_id>/<run_id>/<task_id>.{json,html}``; pushes
-    ``drift_result``, ``report_json`` and ``report_html`` to XCom; emits an
-    OpenLineage run facet ``parity_drift`` with every feature's score.
+    ``<report_dir>/<dag_id>/<run_id>/<task_id>.{json,html}`` (a folder or object storage);
+    the task's value is its gate outcome (XCom ``return_value`` and ``parity_outcome``, also
+    appended to the results ledger); the detailed result is XCom ``drift_result``. OpenLineage
+    events carry the outcome (``parity_outcome`` run facet, one check per feature) on success
+    and on failure.
 
     Args:
         reference: Delta table root or URI, parquet, or profile ``.json`` (templated).
@@ -62,7 +65,10 @@ class DriftGateOperator(BaseOperator):
         time_column: with ``time_window``, also compare per time window, e.g. ``"1d"``.
         time_window: window width (``"6h"``, ``"1d"``).
         current_lookback: compare only the current rows of the last ``"24h"`` (say) before the
-            run's moment (its data interval end), by ``time_column``: a serving log grows forever.
+            run's moment (``as_of``), by ``time_column``: a serving log grows forever.
+        as_of: the run's moment (ISO 8601 with a zone; templated); default the data interval end,
+            else the logical date, else run_after.
+        delta_conn_id: a ``delta`` connection whose credentials reach Delta tables on object storage.
         feature_importance: the model's feature importances, to weight the attribution.
         sample_size_aware: raise PSI thresholds to the chi-square critical value.
         on_no_baseline: override the contract's cold-start policy.
@@ -88,8 +94,9 @@ class DriftGateOperator(BaseOperator):
     """
 
     template_fields: Sequence[str] = ("reference", "current", "sql", "reference_version", "current_version",
-                                      "contract_path", "save_profile", "report_dir", "current_lookback")
+                                      "contract_path", "save_profile", "report_dir", "current_lookback", "as_of")
     template_fields_renderers: ClassVar[dict[str, str]] = {"sql": "sql"}
+    gate_kind = "drift"
     ui_color = "#fdf1e6"
     operator_extra_links = (DriftReportLink(),)
 
@@ -116,6 +123,9 @@ class DriftGateOperator(BaseOperator):
         report_dir: str | None = None,
         reference_format: Literal["auto", "parquet", "delta", "profile"] = "auto",
         current_format: Literal["auto", "parquet", "delta"] = "auto",
+        as_of: str | None = None,
+        delta_conn_id: str | None = None,
+        gate_kind: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -140,8 +150,11 @@ class DriftGateOperator(BaseOperator):
         self.report_dir = report_dir
         self.reference_format = reference_format
         self.current_format = current_format
+        self.as_of = as_of
+        self.delta_conn_id = delta_conn_id
+        if gate_kind:
+            self.gate_kind = gate_kind
         self._result: DriftResult | None = None
-        self._error: BaseException | None = None
 
     def _current(self) -> Any:
         if self.sql is None:
@@ -149,12 +162,19 @@ class DriftGateOperator(BaseOperator):
         return read_sql(str(self.conn_id), self.sql)
 
     def _reference(self) -> str | None:
-        # A profile that does not exist yet is the first run: no baseline.
+        # A profile that does not exist yet (locally or on object storage) is the first run: no baseline.
         is_profile = self.reference_format == "profile" or (
             self.reference_format == "auto" and bool(self.reference) and str(self.reference).endswith(".json"))
-        if self.reference and is_profile and "://" not in self.reference:
-            return self.reference if os.path.exists(self.reference) else None
+        if self.reference and is_profile:
+            return self.reference if self.artifacts.exists(self.reference) else None
         return self.reference or None
+
+    def _storage(self) -> dict[str, str] | None:
+        if self.delta_conn_id:
+            from airflow_provider_parity.hooks.delta import DeltaTableHook
+
+            return {**DeltaTableHook(self.delta_conn_id).storage_options, **(self.storage_options or {})}
+        return self.storage_options
 
     def _settings(self, contract: Any) -> Any:
         from airflow_provider_parity.drift.compare import DriftSettings
@@ -179,7 +199,7 @@ class DriftGateOperator(BaseOperator):
             reference_version=as_version(self.reference_version, "reference_version"),
             current_version=as_version(self.current_version, "current_version"),
             reference_kind=self.reference_format, current_kind=self.current_format,
-            storage_options=self.storage_options, segment_by=self.segment_by, time_column=self.time_column,
+            storage_options=self._storage(), segment_by=self.segment_by, time_column=self.time_column,
             time_window=parse_duration(self.time_window) if self.time_window else None,
             current_between=self._between(context, parse_duration),
         )
@@ -187,50 +207,44 @@ class DriftGateOperator(BaseOperator):
     def _between(self, context: Context, parse_duration: Any) -> tuple[datetime, datetime] | None:
         if not self.current_lookback:
             return None
-        from airflow_provider_parity.operators.delta import run_moment
-
-        end = run_moment(context)
+        end = run_as_of(context, self.as_of)
         return end - parse_duration(self.current_lookback), end
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_parity.drift.report import (
-            result_json,
-            write_html,
-            write_json,
-        )
-        from airflow_provider_parity.exceptions import DriftDetected, ParityError
+        outcome = self.run_gate(context, lambda: self._evaluate(context), dataset=self.current)
+        return outcome.to_dict()
 
-        try:
-            result, ref_profile = self._run(context)
-        except ParityError as exc:
-            self._error = exc
-            # Bad input does not fix itself on retry: fail now, with the one-line reason.
-            raise AirflowFailException(str(exc)) from exc
+    def _evaluate(self, context: Context) -> GateOutcome:
+        from airflow_provider_parity.drift.report import render_html, result_json
+        from airflow_provider_parity.outcomes.convert import from_drift
+
+        result, ref_profile = self._run(context)
         self._result = result
         if self.save_profile and ref_profile is not None and self._reference() != self.save_profile:
-            ref_profile.save(self.save_profile)
-        folder = report_dir(context, self.report_dir)
-        json_path = write_json(result, folder / f"{self.task_id}.json")
-        html_path = write_html(result, folder / f"{self.task_id}.html", title=f"Drift report: {self.task_id}")
+            self.artifacts.write_json(self.save_profile, ref_profile.to_dict())
         payload = result_json(result)
+        json_uri, html_uri = self.report_uri(context, ".json", self.report_dir), self.report_uri(
+            context, ".html", self.report_dir)
+        self.artifacts.commit({json_uri: json.dumps(payload, indent=2, sort_keys=True),
+                               html_uri: render_html(result, title=f"Drift report: {self.task_id}")})
         ti = context["ti"]
         ti.xcom_push(key=XCOM_RESULT, value=payload)
-        ti.xcom_push(key=XCOM_REPORT_JSON, value=str(json_path))
-        ti.xcom_push(key=XCOM_REPORT_HTML, value=str(html_path))
-        policy = {"failed": "fail", "no_baseline": result.settings.get("on_no_baseline", "pass"),
-                  "insufficient_data": self.on_insufficient_data, "passed": "pass"}[result.verdict]
-        if policy == "fail":
-            self.log.error("%s", result.message)
-            raise AirflowFailException(result.message) from DriftDetected(result.message, result=payload)
-        if result.verdict == "passed":
-            self.log.info("%s", result.message)
-        else:
-            self.log.warning("%s: %s", result.verdict, result.message)
-        return payload
+        ti.xcom_push(key=XCOM_REPORT_JSON, value=json_uri)
+        ti.xcom_push(key=XCOM_REPORT_HTML, value=html_uri)
+        outcome = from_drift(result, gate=self.gate_kind,
+                             on_no_baseline=result.settings.get("on_no_baseline", "pass"),
+                             on_insufficient_data=self.on_insufficient_data,
+                             dataset=self._current_name(), version=as_version(self.current_version, "current_version"))
+        return outcome.with_(reports={"json": json_uri, "html": html_uri})
 
-    # --- OpenLineage ---------------------------------------------------------------
+    def _current_name(self) -> str | None:
+        from airflow_provider_parity.delta.storage import redact_uri
 
-    def _lineage(self, error: BaseException | None = None) -> OperatorLineage[Any, Any]:
+        return redact_uri(self.current) if self.current else f"{self.conn_id}:{self.sql}"
+
+    # --- OpenLineage: both sides with their versions, and the outcome (one check per feature).
+
+    def _lineage(self, error: BaseException | None) -> OperatorLineage[Any, Any]:
         from airflow_provider_parity import lineage
         from airflow_provider_parity.delta.storage import redact_uri
 
@@ -239,37 +253,20 @@ class DriftGateOperator(BaseOperator):
             inputs.append(lineage.input_dataset(redact_uri(self.reference),
                                                 version=_lineage_version(self.reference_version)))
         if self.current:
-            inputs.append(lineage.input_dataset(redact_uri(self.current),
-                                                version=_lineage_version(self.current_version)))
-        run_facets = lineage.error_facets(error)
-        if self._result is not None:
-            run_facets[LINEAGE_FACET] = drift_run_facet(self._result)
-        return lineage.operator_lineage(inputs=inputs, run_facets=run_facets)
+            quality = lineage.outcome_quality_facets(self._outcome) if self._outcome is not None else {}
+            inputs.append(lineage.input_dataset(redact_uri(self.current), version=self._current_version(),
+                                                input_facets=quality))
+        return lineage.operator_lineage(inputs=inputs,
+                                        run_facets={**lineage.error_facets(error), **self.outcome_run_facets()})
 
-    def get_openlineage_facets_on_start(self) -> OperatorLineage[Any, Any]:
-        return self._lineage()
-
-    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage[Any, Any]:
-        return self._lineage()
-
-    def get_openlineage_facets_on_failure(self, task_instance: Any) -> OperatorLineage[Any, Any]:
-        error = self._error
-        if error is None and self._result is not None and self._result.verdict != "passed":
-            error = AirflowFailException(self._result.message)
-        return self._lineage(error)
+    def _current_version(self) -> str | None:
+        """The current side's Delta version: the one given, else the latest, read once the gate ran."""
+        explicit = _lineage_version(self.current_version)
+        if explicit is not None or self._result is None or not self.current:
+            return explicit
+        source = self._result.current or ""
+        return source.rsplit("@v", 1)[1].split(" ", 1)[0] if "@v" in source else None
 
 
 def _lineage_version(value: int | str | None) -> str | None:
     return None if value in (None, "", "None") else str(value)
-
-
-def drift_run_facet(result: DriftResult) -> Any:
-    """An OpenLineage run facet with the verdict and every feature's score and threshold."""
-    from openlineage.client.facet_v2 import RunFacet
-
-    return RunFacet().with_additional_properties(
-        verdict=result.verdict,
-        drifted_features=list(result.drifted_features),
-        features=[{"name": f.name, "metric": f.metric, "value": f.value, "threshold": f.threshold,
-                   "drifted": f.drifted} for f in result.features],
-    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote, urlsplit
 
@@ -21,6 +22,7 @@ from airflow_provider_parity.compat import (
     AirflowSkipException,
     BaseOperator,
 )
+from airflow_provider_parity.operators.base import GateMixin, LineageMixin, guard
 
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from mlflow import MlflowClient
 
     from airflow_provider_parity.hooks.mlflow import MlflowHook
+    from airflow_provider_parity.outcomes.model import GateOutcome
     from airflow_provider_parity.tracking.promotion import (
         PromotionDecision,
         PromotionPolicy,
@@ -63,7 +66,7 @@ class MlflowModelVersionLink(BaseOperatorLink):
         return str(XCom.get_value(ti_key=ti_key, key=XCOM_MODEL_URL) or "")
 
 
-class _MlflowOperator(BaseOperator):
+class _MlflowOperator(LineageMixin, BaseOperator):
     """Shared by the MLflow operators: the hook, error mapping and OpenLineage datasets."""
 
     template_fields: Sequence[str] = ("model_name", "mlflow_conn_id")
@@ -76,19 +79,21 @@ class _MlflowOperator(BaseOperator):
         self.mlflow_conn_id = mlflow_conn_id
         self._inputs: list[PinnedInput] = []
         self._version: str | None = None
-        self._error: BaseException | None = None
 
-    def hook(self) -> MlflowHook:
+    @cached_property
+    def _hook(self) -> MlflowHook:
         from airflow_provider_parity.hooks.mlflow import MlflowHook
 
         return MlflowHook(self.mlflow_conn_id)
 
+    def hook(self) -> MlflowHook:
+        """The task's MLflow hook, built once."""
+        return self._hook
+
     @contextmanager
     def _session(self) -> Iterator[MlflowClient]:
         """A client; bad input and gate failures become non-retried task failures."""
-        from airflow_provider_parity.operators.common import failing_fast
-
-        with failing_fast(self), self.hook().client() as client:
+        with guard(self), self.hook().client() as client:
             yield client
 
     def _note_version(self, client: MlflowClient, version: str | None, context: Context | None) -> None:
@@ -117,7 +122,7 @@ class _MlflowOperator(BaseOperator):
     def _has_model_output(self) -> bool:
         return True
 
-    def _lineage(self, error: BaseException | None = None) -> OperatorLineage[Any, Any]:
+    def _lineage(self, error: BaseException | None) -> OperatorLineage[Any, Any]:
         from airflow_provider_parity.lineage import (
             error_facets,
             input_dataset,
@@ -130,16 +135,14 @@ class _MlflowOperator(BaseOperator):
         if self._has_model_output():
             uri = model_dataset_uri(self.hook().settings.tracking_uri, self.model_name)
             outputs.append(output_dataset(uri, version=self._version))
-        return operator_lineage(inputs=inputs, outputs=outputs, run_facets=error_facets(error))
+        run_facets = {**error_facets(error), **self._extra_run_facets()}
+        return operator_lineage(inputs=inputs, outputs=outputs, run_facets=run_facets)
 
-    def get_openlineage_facets_on_start(self) -> OperatorLineage[Any, Any]:
-        return self._lineage()
+    def _extra_run_facets(self) -> dict[str, Any]:
+        return {}
 
-    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage[Any, Any]:
-        return self._lineage()
-
-    def get_openlineage_facets_on_failure(self, task_instance: Any) -> OperatorLineage[Any, Any]:
-        return self._lineage(self._error)
+    def _model_uri(self) -> str:
+        return model_dataset_uri(self.hook().settings.tracking_uri, self.model_name)
 
 
 class MlflowRegisterModelOperator(_MlflowOperator):
@@ -183,7 +186,7 @@ class MlflowRegisterModelOperator(_MlflowOperator):
         return dataclasses.asdict(registered)
 
 
-class MlflowPromotionGateOperator(_MlflowOperator):
+class MlflowPromotionGateOperator(GateMixin, _MlflowOperator):
     """Move the ``champion`` alias to the challenger only when the promotion policy passes.
 
     The policy checks the data gates recorded on the challenger, metric thresholds per
@@ -203,6 +206,7 @@ class MlflowPromotionGateOperator(_MlflowOperator):
         mlflow_conn_id: an ``mlflow`` connection; None for the local store.
     """
 
+    gate_kind = "promotion"
     template_fields: Sequence[str] = ("model_name", "mlflow_conn_id", "policy", "challenger_version")
 
     def __init__(self, *, policy: PromotionPolicy | Mapping[str, Any] | str, challenger_version: str | int | None = None,
@@ -219,26 +223,52 @@ class MlflowPromotionGateOperator(_MlflowOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_parity.exceptions import PromotionBlocked
-        from airflow_provider_parity.tracking.promotion import PromotionPolicy, promote
 
-        version = None if self.challenger_version in (None, "", "None") else str(self.challenger_version)
         try:
-            with self._session() as client:
-                try:
-                    result = promote(client, self.model_name, PromotionPolicy.coerce(self.policy),
-                                     challenger_version=version, request_id=self._request_id(context),
-                                     report=self.report, before_switch=self.before_switch)
-                except PromotionBlocked as exc:
-                    self._note_version(client, exc.result.challenger, context)
-                    raise
-                self._note_version(client, result.champion, context)
+            outcome = self.run_gate(context, lambda: self._evaluate(context), dataset=self.model_name)
         except AirflowFailException as exc:
             if self.on_blocked == "skip" and isinstance(self._error, PromotionBlocked):
                 raise AirflowSkipException(str(self._error)) from exc
             raise
+        return outcome.to_dict()
+
+    def _evaluate(self, context: Context) -> GateOutcome:
+        from airflow_provider_parity.exceptions import PromotionBlocked
+        from airflow_provider_parity.tracking.promotion import PromotionPolicy, promote
+
+        version = None if self.challenger_version in (None, "", "None") else str(self.challenger_version)
+        with self.hook().client() as client:
+            try:
+                result = promote(client, self.model_name, PromotionPolicy.coerce(self.policy),
+                                 challenger_version=version, request_id=self._request_id(context),
+                                 report=self.report, before_switch=self.before_switch)
+            except PromotionBlocked as exc:
+                self._note_version(client, exc.result.challenger, context)
+                exc.outcome = promotion_outcome(exc.result, str(exc), self._model_uri())  # type: ignore[attr-defined]
+                raise
+            self._note_version(client, result.champion, context)
         self.log.info("%s: champion is v%s (was %s)%s", self.model_name, result.champion,
                       result.previous_champion or "none", "" if result.promoted else ", already promoted")
-        return dataclasses.asdict(result)
+        reason = (f"{self.model_name} v{result.champion} is champion (was {result.previous_champion or 'none'}): "
+                  f"{result.decision.reason}")
+        return promotion_outcome(result.decision, reason, self._model_uri()).with_(
+            metrics={"promoted": result.promoted, "champion": result.champion,
+                     "previous_champion": result.previous_champion})
+
+    def _extra_run_facets(self) -> dict[str, Any]:
+        return self.outcome_run_facets()
+
+
+def promotion_outcome(decision: PromotionDecision, reason: str, model_uri: str) -> GateOutcome:
+    """A promotion decision as a gate outcome: every policy check with observed versus expected."""
+    from airflow_provider_parity.outcomes.model import Check, GateOutcome
+
+    checks = tuple(Check(name=f"{c.kind}({c.name})" if c.slice is None else f"{c.kind}({c.name}@{c.slice})",
+                         success=c.passed, observed=None if c.observed is None else str(c.observed),
+                         expected=c.expected or None) for c in decision.checks)
+    return GateOutcome(gate="promotion", status="passed" if decision.passed else "failed",
+                       blocking=not decision.passed, reason=reason, dataset=model_uri,
+                       version=int(decision.challenger) if str(decision.challenger).isdigit() else None, checks=checks)
 
 
 class MlflowRollbackOperator(_MlflowOperator):
@@ -274,7 +304,7 @@ class MlflowRollbackOperator(_MlflowOperator):
         return dataclasses.asdict(result)
 
 
-class MlflowReproduceOperator(_MlflowOperator):
+class MlflowReproduceOperator(GateMixin, _MlflowOperator):
     """Recreate a model version's training set from its recorded Delta versions and compare.
 
     Fails when a fingerprint or row count differs, or when the data can no longer be read
@@ -288,6 +318,7 @@ class MlflowReproduceOperator(_MlflowOperator):
         mlflow_conn_id: an ``mlflow`` connection; None for the local store.
     """
 
+    gate_kind = "reproduce"
     template_fields: Sequence[str] = ("model_name", "mlflow_conn_id", "version")
 
     def __init__(self, *, version: str | int, delta_conn_id: str | None = None, read_data: bool = True,
@@ -301,20 +332,30 @@ class MlflowReproduceOperator(_MlflowOperator):
         return False
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_parity.tracking.reproduce import (
-            audit_version,
-            require_reproducible,
-        )
+        return self.run_gate(context, lambda: self._evaluate(context), dataset=self.model_name).to_dict()
+
+    def _evaluate(self, context: Context) -> GateOutcome:
+        from airflow_provider_parity.outcomes.model import Check, GateOutcome
+        from airflow_provider_parity.tracking.reproduce import audit_version
 
         options = None
         if self.delta_conn_id:
             from airflow_provider_parity.hooks.delta import DeltaTableHook
 
             options = DeltaTableHook(self.delta_conn_id).storage_options
-        with self._session() as client:
+        with self.hook().client() as client:
             report = audit_version(client, self.model_name, self.version, storage_options=options,
                                    read_data=self.read_data)
             self._note_version(client, report.version, context)
-            require_reproducible(report)
-        self.log.info("%s v%s reproduced: %s", self.model_name, report.version, report.reason)
-        return dataclasses.asdict(report)
+        checks = tuple(Check(name=f"reproduce({i.name})", success=i.status == "match",
+                             observed=f"fingerprint {i.fingerprint} rows {i.row_count} ({i.status})",
+                             expected=f"fingerprint {i.recorded_fingerprint} rows {i.recorded_row_count}")
+                       for i in report.inputs)
+        verdict = "reproduced" if report.passed else "not reproducible"
+        return GateOutcome(gate="reproduce", status="passed" if report.passed else "failed", blocking=not report.passed,
+                           reason=f"{report.model} v{report.version} {verdict}: {report.reason}",
+                           dataset=self._model_uri(), version=int(report.version) if report.version.isdigit() else None,
+                           checks=checks)
+
+    def _extra_run_facets(self) -> dict[str, Any]:
+        return self.outcome_run_facets()

@@ -15,65 +15,94 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_parity.compat import BaseOperator, parity_option
+from airflow_provider_parity.operators.base import GateMixin, guard
 
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
+
+    from airflow_provider_parity.outcomes.model import GateOutcome
 
 ExecutionMode = Literal["local", "kubernetes"]
 # Where KubernetesPodOperator's xcom sidecar reads a pod's result.
 POD_XCOM_FILE = "/airflow/xcom/return.json"
 
 
-class ParityStepOperator(BaseOperator):
+class ParityStepOperator(GateMixin, BaseOperator):
     """Call a step function (``"package.module:function"``) in the worker.
 
     Args:
         step: the function, as ``"package.module:function"``; it takes JSON-able keyword
             arguments and returns a JSON-able dict (see ``airflow_provider_parity.steps``).
         op_kwargs: its keyword arguments (templated).
+        gate: the kind of gate the step is (e.g. ``"dbt"`` for a build whose data tests judge the
+            data): its result or failure becomes a gate outcome (XCom ``parity_outcome`` and a
+            ledger row). None for a plain step.
+        inputs: the datasets the step reads (URIs, templated), for lineage before it returns (its
+            START event) and when it fails; a result's own ``inputs`` win once it returns.
+        outputs: the datasets it writes, likewise.
 
     A step raising a gate failure or bad input fails the task at once (no retry: the data will
     not change by itself) with the step's one-line message.
     """
 
-    template_fields = ("op_kwargs",)
+    template_fields = ("op_kwargs", "inputs", "outputs")
     ui_color = "#e8f4ea"
 
-    def __init__(self, *, step: str, op_kwargs: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
+    def __init__(self, *, step: str, op_kwargs: Mapping[str, Any] | None = None, gate: str | None = None,
+                 inputs: list[str] | None = None, outputs: list[str] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if ":" not in step:
             raise ValueError(f"step must be 'package.module:function', got {step!r}")
         self.step = step
         self.op_kwargs = dict(op_kwargs or {})
+        self.gate = gate
+        if gate:
+            self.gate_kind = gate
+        self.inputs = list(inputs or [])
+        self.outputs = list(outputs or [])
         self._result: dict[str, Any] | None = None
-        self._error: BaseException | None = None
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_parity.operators.common import fail_fast
         from airflow_provider_parity.steps import run_step
 
-        self._result = fail_fast(self, lambda: run_step(self.step, self.op_kwargs))
+        if not self.gate:
+            with guard(self):
+                self._result = run_step(self.step, self.op_kwargs)
+            return self._result
+        self.run_gate(context, self._evaluate, dataset=next(iter(self.outputs), None))
+        assert self._result is not None
         return self._result
 
-    def _lineage(self, error: BaseException | None = None) -> OperatorLineage[Any, Any]:
-        from airflow_provider_parity import lineage
+    def _evaluate(self) -> GateOutcome:
+        from airflow_provider_parity.outcomes.model import GateOutcome
+        from airflow_provider_parity.steps import run_step
+
+        self._result = run_step(self.step, self.op_kwargs)
+        given = self._result.get("outcome")
+        if isinstance(given, Mapping):
+            return GateOutcome.from_dict(given)
+        summary = self._result.get("summary") or (self._result.get(self.gate or "") or {}).get("summary")
+        return GateOutcome(gate=self.gate or "step", status="passed", blocking=False,
+                           reason=str(summary or f"{self.step} passed"), dataset=next(iter(self.outputs), None))
+
+    def _datasets(self, key: str) -> list[tuple[str, str | None]]:
         from airflow_provider_parity.steps import lineage_datasets
 
+        found = lineage_datasets(self._result, key)
+        return found or [(uri, None) for uri in (self.inputs if key == "inputs" else self.outputs) if uri]
+
+    def _lineage(self, error: BaseException | None) -> OperatorLineage[Any, Any]:
+        from airflow_provider_parity import lineage
+
+        quality = lineage.outcome_quality_facets(self._outcome) if self._outcome is not None else {}
+        inputs = [lineage.input_dataset(uri, version=v, input_facets=quality)
+                  for uri, v in self._datasets("inputs")]
         return lineage.operator_lineage(
-            inputs=[lineage.input_dataset(uri, version=v) for uri, v in lineage_datasets(self._result, "inputs")],
-            outputs=[lineage.output_dataset(uri, version=v) for uri, v in lineage_datasets(self._result, "outputs")],
-            run_facets=lineage.error_facets(error),
+            inputs=inputs,
+            outputs=[lineage.output_dataset(uri, version=v) for uri, v in self._datasets("outputs")],
+            run_facets={**lineage.error_facets(error), **self.outcome_run_facets()},
         )
-
-    def get_openlineage_facets_on_start(self) -> OperatorLineage[Any, Any]:
-        return self._lineage()
-
-    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage[Any, Any]:
-        return self._lineage()
-
-    def get_openlineage_facets_on_failure(self, task_instance: Any) -> OperatorLineage[Any, Any]:
-        return self._lineage(self._error)
 
 
 def execution_mode() -> ExecutionMode:
@@ -93,6 +122,9 @@ def parity_step(
     op_kwargs: Mapping[str, Any] | None = None,
     mode: ExecutionMode | None = None,
     pod_kwargs: Mapping[str, Any] | None = None,
+    gate: str | None = None,
+    inputs: list[str] | None = None,
+    outputs: list[str] | None = None,
     **kwargs: Any,
 ) -> BaseOperator:
     """The operator that runs ``step`` where this deployment runs heavy work.
@@ -105,6 +137,10 @@ def parity_step(
             template's Secrets).
         mode: override ``[parity] execution_mode`` (tests, or a step that must stay local).
         pod_kwargs: extra ``KubernetesPodOperator`` arguments (resources, node selector, ...).
+        gate: the kind of gate the step is (see :class:`ParityStepOperator`); in pod mode the task
+            still blocks on failure, and the verdict task takes its reason from the failure callback.
+        inputs: datasets the step reads, for lineage (see :class:`ParityStepOperator`).
+        outputs: datasets the step writes, likewise.
         **kwargs: BaseOperator arguments (retries, pool, callbacks, ...).
 
     Returns:
@@ -112,7 +148,8 @@ def parity_step(
     """
     chosen = mode or execution_mode()
     if chosen == "local":
-        return ParityStepOperator(task_id=task_id, step=step, op_kwargs=op_kwargs, **kwargs)
+        return ParityStepOperator(task_id=task_id, step=step, op_kwargs=op_kwargs, gate=gate, inputs=inputs,
+                                  outputs=outputs, **kwargs)
     return _pod_step(task_id=task_id, step=step, op_kwargs=dict(op_kwargs or {}), pod_kwargs=dict(pod_kwargs or {}),
                      **kwargs)
 

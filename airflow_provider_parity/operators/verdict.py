@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_parity.compat import AirflowFailException, BaseOperator
+from airflow_provider_parity.operators.base import XCOM_OUTCOME, LineageMixin
 
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
@@ -23,6 +24,24 @@ XCOM_BLOCK_REASON = "parity_block_reason"
 _FAILED = ("failed", "upstream_failed")
 
 
+def verdict_uri(dag_id: str, run_id: str, base: str | None = None) -> str:
+    """Where a run's ``verdict.json`` is: beside its gate reports, under ``[parity] report_dir``."""
+    from airflow_provider_parity.artifacts import join_uri
+    from airflow_provider_parity.operators.base import report_root
+
+    return join_uri(base or report_root(), dag_id, str(run_id), "verdict.json")
+
+
+def read_verdict(dag_id: str, run_id: str, base: str | None = None) -> dict[str, Any] | None:
+    """A run's verdict, or None when its verdict task has not written one."""
+    from airflow_provider_parity.artifacts import ArtifactStore
+    from airflow_provider_parity.operators.base import storage_options
+
+    store = ArtifactStore(storage_options())
+    uri = verdict_uri(dag_id, run_id, base)
+    return store.read_json(uri) if store.exists(uri) else None  # type: ignore[no-any-return]
+
+
 def record_block_reason(context: Any) -> None:
     """``on_failure_callback`` for gate tasks: keep the one-line reason for the verdict."""
     from airflow_provider_parity.notifications.gate_alert import failure_reason
@@ -30,7 +49,7 @@ def record_block_reason(context: Any) -> None:
     context["ti"].xcom_push(key=XCOM_BLOCK_REASON, value=failure_reason(context))
 
 
-class GateVerdictOperator(BaseOperator):
+class GateVerdictOperator(LineageMixin, BaseOperator):
     """Summarise the gates of this run; fail with the first blocking gate's reason.
 
     Args:
@@ -39,7 +58,8 @@ class GateVerdictOperator(BaseOperator):
 
     Returns (XCom ``return_value``):
         ``{"status": "passed" | "blocked", "blocked_by": task id or None, "reason": str or None,
-        "gates": {task id: {"state", "reason"}}, "tasks": {task id: state}}``.
+        "gates": {task id: {"state", "status", "reason"}}, "tasks": {task id: state}}``; a gate's
+        status and reason come from its outcome (XCom ``parity_outcome``) when it published one.
     """
 
     template_fields: Sequence[str] = ("report_dir",)
@@ -53,15 +73,19 @@ class GateVerdictOperator(BaseOperator):
         self._verdict: dict[str, Any] | None = None
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_parity.fileio import atomic_write_json
-        from airflow_provider_parity.operators.common import report_dir
+        from airflow_provider_parity.artifacts import ArtifactStore
+        from airflow_provider_parity.operators.base import storage_options
 
         ti = context["ti"]
         states = _task_states(context)
         gates = {}
         for gate in self.gates:
-            reason = ti.xcom_pull(task_ids=gate, key=XCOM_BLOCK_REASON)
-            gates[gate] = {"state": states.get(gate), "reason": reason if states.get(gate) == "failed" else None}
+            outcome = ti.xcom_pull(task_ids=gate, key=XCOM_OUTCOME) or {}
+            reason = outcome.get("reason") if outcome.get("blocking") else None
+            if states.get(gate) == "failed" and not reason:
+                reason = ti.xcom_pull(task_ids=gate, key=XCOM_BLOCK_REASON)
+            gates[gate] = {"state": states.get(gate), "status": outcome.get("status"),
+                           "reason": reason if states.get(gate) == "failed" else None}
         blocked_by = next((g for g, info in gates.items() if info["state"] == "failed"), None)
         other = sorted(t for t, s in states.items() if s == "failed" and t not in gates and t != self.task_id)
         reason = gates[blocked_by]["reason"] if blocked_by else None
@@ -70,7 +94,8 @@ class GateVerdictOperator(BaseOperator):
         verdict = {"status": "blocked" if blocked_by else "passed", "blocked_by": blocked_by, "reason": reason,
                    "gates": gates, "tasks": {t: s for t, s in states.items() if t != self.task_id}}
         self._verdict = verdict
-        atomic_write_json(report_dir(context, self.report_dir) / "verdict.json", verdict)
+        ArtifactStore(storage_options()).write_json(
+            verdict_uri(context["dag"].dag_id, context["run_id"], self.report_dir), verdict)
         for gate, info in gates.items():
             self.log.info("gate %-18s %s%s", gate, info["state"] or "not run",
                           f": {info['reason']}" if info["reason"] else "")
@@ -81,37 +106,20 @@ class GateVerdictOperator(BaseOperator):
 
     # --- OpenLineage: the verdict as a run facet; a blocked run carries the reason as its error.
 
-    def _lineage(self) -> OperatorLineage[Any, Any]:
+    def _lineage(self, error: BaseException | None) -> OperatorLineage[Any, Any]:
         from airflow_provider_parity import lineage
 
         verdict = self._verdict
         blocked = verdict is not None and verdict["status"] == "blocked"
         facets = lineage.error_facets(
             AirflowFailException(f"blocked at {verdict['blocked_by']}: {verdict['reason']}") if blocked and verdict
-            else None)
+            else error)
         if verdict is not None:
-            facets[LINEAGE_FACET] = verdict_run_facet(verdict)
+            facets[LINEAGE_FACET] = lineage.verdict_run_facet(verdict)
         return lineage.operator_lineage(run_facets=facets)
-
-    def get_openlineage_facets_on_start(self) -> OperatorLineage[Any, Any]:
-        return self._lineage()
-
-    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage[Any, Any]:
-        return self._lineage()
-
-    def get_openlineage_facets_on_failure(self, task_instance: Any) -> OperatorLineage[Any, Any]:
-        return self._lineage()
 
 
 LINEAGE_FACET = "parity_verdict"
-
-
-def verdict_run_facet(verdict: dict[str, Any]) -> Any:
-    """An OpenLineage run facet with the run's verdict: status, the blocking gate and why."""
-    from openlineage.client.facet_v2 import RunFacet
-
-    return RunFacet().with_additional_properties(status=verdict["status"], blocked_by=verdict["blocked_by"],
-                                                 reason=verdict["reason"], gates=verdict["gates"])
 
 
 def _task_states(context: Any) -> dict[str, str | None]:

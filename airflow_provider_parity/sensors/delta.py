@@ -15,12 +15,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_parity.compat import BaseSensorOperator, conf
-from airflow_provider_parity.operators.common import fail_fast
-from airflow_provider_parity.operators.delta import (
-    _DeltaTableMixin,
-    load_contract_param,
-    run_moment,
-)
+from airflow_provider_parity.operators.base import GateMixin
+from airflow_provider_parity.operators.common import run_as_of
+from airflow_provider_parity.operators.delta import _DeltaTableMixin, load_contract_param
 
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
@@ -28,13 +25,14 @@ if TYPE_CHECKING:
     from airflow_provider_parity.compat import Context
     from airflow_provider_parity.contracts.model import Contract
     from airflow_provider_parity.delta.freshness import FreshnessResult
+    from airflow_provider_parity.outcomes.model import GateOutcome
 
 # The trigger reports the breach itself at the deadline; Airflow's own deferral
 # timeout is a backstop a little later, in case the triggerer was down.
 _DEFERRAL_MARGIN = timedelta(minutes=5)
 
 
-class DeltaFreshnessSensor(_DeltaTableMixin, BaseSensorOperator):
+class DeltaFreshnessSensor(GateMixin, _DeltaTableMixin, BaseSensorOperator):
     """Wait for a Delta table to hold data up to the data interval end (within its SLO).
 
     Args:
@@ -43,18 +41,20 @@ class DeltaFreshnessSensor(_DeltaTableMixin, BaseSensorOperator):
         contract: a contract (path, templated, or ``Contract``) whose ``freshness`` SLO applies.
         max_age: overrides the contract's ``max_age`` (e.g. ``"2h"``); ``"0s"`` without a contract.
         column: overrides the contract's event-time column; ``None`` keeps it.
-        reference: the moment data must reach (ISO with a time zone). Templated.
-            Default: the run's data interval end.
+        reference: the moment data must reach (ISO with a time zone): the run's one "now" for
+            freshness (DAGs processing a day pass the end of that day). Templated. Default: the
+            run's data interval end, else its logical date, else run_after.
         deferrable: wait in the triggerer instead of a worker slot.
         poke_interval: seconds between polls (also the trigger's poll interval).
 
     Returns (XCom ``return_value``):
-        The :class:`FreshnessResult` as a dict.
+        The gate outcome (also XCom ``parity_outcome`` and a ledger row), whose ``as_of`` is the reference.
 
     Raises:
         FreshnessBreach: the SLO still breached when ``timeout`` runs out.
     """
 
+    gate_kind = "freshness"
     template_fields: Sequence[str] = ("table", "contract", "reference")
     ui_color = "#e8e3ff"
 
@@ -79,12 +79,10 @@ class DeltaFreshnessSensor(_DeltaTableMixin, BaseSensorOperator):
         self.reference = reference
         self.deferrable = deferrable
         self._last: FreshnessResult | None = None
-        self._error: BaseException | None = None
 
     def _slo(self, context: Context) -> tuple[datetime, timedelta, str | None, str | None]:
         """(reference, max_age, column, contract ref) for this run."""
         from airflow_provider_parity.contracts.model import parse_duration
-        from airflow_provider_parity.delta.asof import parse_timestamp
 
         contract = load_contract_param(self.contract)
         slo = contract.freshness if contract else None
@@ -93,8 +91,7 @@ class DeltaFreshnessSensor(_DeltaTableMixin, BaseSensorOperator):
         else:
             max_age = slo.max_age_delta if slo else timedelta(0)
         column = self.column if self.column is not None else (slo.column if slo else None)
-        moment = run_moment(context) if self.reference is None or self.reference == "" else self.reference
-        return parse_timestamp(moment), max_age, column, contract.ref if contract else None
+        return run_as_of(context, self.reference), max_age, column, contract.ref if contract else None
 
     def poke(self, context: Context) -> Any:
         from airflow.sdk import PokeReturnValue
@@ -112,26 +109,28 @@ class DeltaFreshnessSensor(_DeltaTableMixin, BaseSensorOperator):
 
     def execute(self, context: Context) -> Any:
         # A breach or bad input fails without retry: waiting longer is what timeout is for.
-        return fail_fast(self, lambda: self._execute(context))
+        outcome = self.run_gate(context, lambda: self._execute(context), dataset=self.table)
+        return outcome.to_dict()
 
-    def _execute(self, context: Context) -> Any:
+    def _execute(self, context: Context) -> GateOutcome:
         from airflow.sdk.exceptions import AirflowSensorTimeout
 
-        from airflow_provider_parity.exceptions import FreshnessBreach
+        from airflow_provider_parity.outcomes.convert import from_freshness
 
+        _, _, _, ref = self._slo(context)
         if not self.deferrable:
             try:
-                return super().execute(context)
+                super().execute(context)
             except AirflowSensorTimeout:
-                _, _, _, ref = self._slo(context)
                 if self._last is None:
                     raise
-                raise FreshnessBreach(self._last.breach_message(ref), result=self._last.to_dict()) from None
+            assert self._last is not None
+            return from_freshness(self._last, contract=ref)
         first = self.poke(context)
         if first.is_done:
-            return first.xcom_value
+            return from_freshness(self._last, contract=ref)
         self._defer(context)
-        return None
+        raise AssertionError("defer() raises")  # pragma: no cover
 
     def _defer(self, context: Context) -> None:
         from airflow_provider_parity.delta.asof import isoformat_utc
@@ -155,39 +154,28 @@ class DeltaFreshnessSensor(_DeltaTableMixin, BaseSensorOperator):
         )
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Resume after the trigger fired: return the fresh result or fail with the breach."""
-        return fail_fast(self, lambda: self._resume(event))
+        """Resume after the trigger fired: the fresh result passes, a breach blocks."""
+        outcome = self.run_gate(context, lambda: self._resume(context, event), dataset=self.table)
+        return outcome.to_dict()
 
-    def _resume(self, event: dict[str, Any] | None) -> dict[str, Any]:
+    def _resume(self, context: Context, event: dict[str, Any] | None) -> GateOutcome:
         from airflow_provider_parity.delta.freshness import FreshnessResult
-        from airflow_provider_parity.exceptions import BadInputError, FreshnessBreach
+        from airflow_provider_parity.exceptions import BadInputError
+        from airflow_provider_parity.outcomes.convert import from_freshness
 
         event = event or {}
-        status = event.get("status")
         if event.get("result"):
             self._last = FreshnessResult(**event["result"])
-        if status == "fresh":
-            return dict(event["result"])
-        if status == "breach":
-            raise FreshnessBreach(str(event.get("message")), result=event.get("result"))
+        if event.get("status") in ("fresh", "breach") and self._last is not None:
+            return from_freshness(self._last, contract=self._slo(context)[3])
         raise BadInputError(str(event.get("message") or f"unexpected trigger event {event!r}"))
 
-    def get_openlineage_facets_on_start(self) -> OperatorLineage[Any, Any]:
-        from airflow_provider_parity.lineage import input_dataset, operator_lineage
-
-        return operator_lineage(inputs=[input_dataset(self._lineage_uri())])
-
-    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage[Any, Any]:
-        from airflow_provider_parity.lineage import input_dataset, operator_lineage
+    def _lineage(self, error: BaseException | None) -> OperatorLineage[Any, Any]:
+        from airflow_provider_parity import lineage
 
         last = self._last
-        if last is None:
-            return self.get_openlineage_facets_on_start()
-        return operator_lineage(inputs=[input_dataset(last.uri, version=last.version)])
-
-    def get_openlineage_facets_on_failure(self, task_instance: Any) -> OperatorLineage[Any, Any]:
-        from airflow_provider_parity.lineage import error_facets
-
-        lineage = self.get_openlineage_facets_on_complete(task_instance)
-        lineage.run_facets.update(error_facets(self._error))
-        return lineage
+        quality = lineage.outcome_quality_facets(self._outcome) if self._outcome is not None else {}
+        dataset = (lineage.input_dataset(self._lineage_uri()) if last is None
+                   else lineage.input_dataset(last.uri, version=last.version, input_facets=quality))
+        return lineage.operator_lineage(inputs=[dataset],
+                                        run_facets={**lineage.error_facets(error), **self.outcome_run_facets()})

@@ -106,6 +106,9 @@ def gate_status(name: str, result: Any) -> GateStatus:
     """
     data = result_dict(result)
     status = data.get("status")
+    if isinstance(data.get("blocking"), bool):
+        # A gate outcome: whether it blocks decides; a non-blocking cold start or thin data is a warning.
+        return "failed" if data["blocking"] else ("passed" if status == "passed" else "warned")
     if isinstance(status, str) and status.lower() in _STATUS_WORDS:
         return _STATUS_WORDS[status.lower()]
     for flag in ("passed", "success"):

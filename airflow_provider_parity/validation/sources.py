@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_parity.exceptions import DataError
@@ -22,14 +21,15 @@ class LoadedData:
     version: int | None = None
     """The Delta version read, when the source is a Delta table."""
     kind: str = "arrow"
+    fingerprint: str | None = None
+    """The Delta snapshot's fingerprint, when the source is a Delta table."""
 
 
-def is_delta_table(path: str) -> bool:
-    if "://" in path:
-        # Listing an object store to look for _delta_log costs a request; a remote Parquet
-        # file says what it is by its name (credentials come from the AWS_* environment).
-        return not path.rstrip("/").endswith(".parquet")
-    return (Path(path) / "_delta_log").is_dir()
+def is_delta_table(path: str, storage_options: dict[str, str] | None = None) -> bool:
+    """True when ``path`` holds a Delta table (see :func:`airflow_provider_parity.sources.source_kind`)."""
+    from airflow_provider_parity.sources import source_kind
+
+    return source_kind(path, storage_options) == "delta"
 
 
 def read_delta(uri: str, version: int | None = None, *, storage_options: dict[str, str] | None = None,
@@ -39,7 +39,7 @@ def read_delta(uri: str, version: int | None = None, *, storage_options: dict[st
 
     snapshot = resolve_snapshot(uri, version=version, storage_options=storage_options)
     table = read_arrow(uri, snapshot.version, storage_options=storage_options, columns=columns)
-    return LoadedData(table, uri, snapshot.version, "delta")
+    return LoadedData(table, uri, snapshot.version, "delta", snapshot.fingerprint)
 
 
 def read_parquet(path: str, *, columns: list[str] | None = None) -> LoadedData:
@@ -78,7 +78,7 @@ def load_data(data: Any, *, version: int | None = None, storage_options: dict[st
             raise DataError("path does not exist", source=path)
         if "://" not in path and not os.access(path, os.R_OK):
             raise DataError("path is not readable (permission denied)", source=path)
-        if is_delta_table(path):
+        if is_delta_table(path, storage_options):
             return read_delta(path, version, storage_options=storage_options, columns=columns)
         if version is not None:
             raise DataError(f"version {version} was given but this is not a Delta table (no _delta_log)", source=path)

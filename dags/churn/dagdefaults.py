@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from airflow_provider_parity.operators.drift import DriftGateOperator
@@ -35,7 +35,19 @@ def feature_day(dag_run: Any) -> str:
     return (moment - timedelta(days=1)).date().isoformat()
 
 
-MACROS = {"feature_day": feature_day}
+def day_end(day: str) -> str:
+    """The end of ``day`` (the next midnight, UTC) as ISO 8601: the one "now" every freshness
+    judgement of a run uses, so a day processed late (a manual run the next afternoon, a backfill)
+    is judged as its scheduled run would have been."""
+    start = datetime.fromisoformat(str(day)).replace(tzinfo=UTC)
+    return (start + timedelta(days=1)).isoformat()
+
+
+MACROS = {"feature_day": feature_day, "day_end": day_end}
+DAY = "{{ params.day or feature_day(dag_run) }}"
+"""The day a run processes: the ``day`` param when given (``conf={"day": ...}``), else the day before its date."""
+AS_OF = "{{ day_end(params.day or feature_day(dag_run)) }}"
+"""That day's end: the run's moment for freshness, snapshot pins and serving lookbacks."""
 
 
 def skew_gate(*, task_id: str, reference: str, reference_version: str, settings: Settings,
@@ -55,5 +67,6 @@ def skew_gate(*, task_id: str, reference: str, reference_version: str, settings:
         contract_path=settings.contract_path,
         time_column="served_at",
         current_lookback=settings.skew_lookback,
+        gate_kind="skew",
         **kwargs,
     )

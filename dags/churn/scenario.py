@@ -9,7 +9,6 @@ logging the day's traffic (optionally drifted), daily_retraining, then the servi
 from __future__ import annotations
 
 import importlib.util
-import json
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from airflow_provider_parity.compat import conf
-from airflow_provider_parity.operators.common import run_report_dir
+from airflow_provider_parity.operators.verdict import read_verdict
 from churn.settings import Settings, load_settings
 
 # When each DAG runs for a day D: features at D+1 00:00, retraining at 02:00, the monitor at 03:00.
@@ -69,8 +68,7 @@ def load_dag(dag_id: str) -> Any:
 
 def verdict_of(dag_id: str, run_id: str) -> dict[str, Any] | None:
     """The run's ``verdict.json`` (written by GateVerdictOperator beside the gate reports)."""
-    path = run_report_dir(dag_id, run_id) / "verdict.json"
-    return json.loads(path.read_text()) if path.exists() else None
+    return read_verdict(dag_id, run_id)
 
 
 def run_dag(dag_id: str, day: date, conf_: dict[str, Any] | None = None) -> RunOutcome:

@@ -9,10 +9,8 @@ keys the promotion gate reads.
 
 from __future__ import annotations
 
-import json
 import zlib
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -60,19 +58,23 @@ def _read(table_uri: str, version: int | str) -> tuple[Any, pd.DataFrame]:
     return snapshot, frame
 
 
-def _gate_records(reports: Mapping[str, str | None]) -> dict[str, dict[str, Any]]:
-    """Each gate's JSON report, with the status the promotion gate checks."""
-    records = {}
-    for name, path in reports.items():
-        data: dict[str, Any] = json.loads(Path(path).read_text()) if path and Path(path).is_file() else {}
-        verdict = data.get("verdict")
-        passed = data.get("success") is True or verdict in ("passed", "no_baseline", "insufficient_data")
-        records[name] = {"status": "passed" if passed else "failed", "report": path, "verdict": verdict,
-                         "summary": data.get("summary") or data.get("message")}
+def _gate_records(outcomes: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each gate's outcome (from XCom: a dict, or its JSON text in a pod) under the name the policy checks.
+
+    A gate whose outcome is missing is recorded as failed: the promotion gate must not take an
+    unknown for a pass.
+    """
+    from airflow_provider_parity.outcomes.model import coerce_outcomes
+
+    records: dict[str, dict[str, Any]] = {}
+    for name, value in outcomes.items():
+        found = coerce_outcomes(value)
+        records[name] = (found[0].to_dict() if found else
+                         {"status": "failed", "blocking": True, "reason": f"no outcome of gate {name!r} reached training"})
     return records
 
 
-def train(*, table_uri: str, version: int | str, contract_path: str, gate_reports: Mapping[str, str | None],
+def train(*, table_uri: str, version: int | str, contract_path: str, gate_outcomes: Mapping[str, Any],
           mlflow_conn_id: str | None = None, airflow: Mapping[str, Any] | None = None, seed: int = 0) -> dict[str, Any]:
     """Fit the churn model on the pinned snapshot and record how it was made in MLflow.
 
@@ -80,7 +82,7 @@ def train(*, table_uri: str, version: int | str, contract_path: str, gate_report
         table_uri: the feature table.
         version: the pinned Delta version (from the snapshot task).
         contract_path: the contract the data passed.
-        gate_reports: ``{gate name: JSON report path}`` of the gates this data passed.
+        gate_outcomes: ``{gate name: its GateOutcome}`` (dicts from XCom) of the gates this data passed.
         mlflow_conn_id: the MLflow connection; None for the embedded store.
         airflow: ``{dag_id, run_id, task_id, try_number}`` (pods have no Airflow context).
         seed: the model's random state.
@@ -104,7 +106,7 @@ def train(*, table_uri: str, version: int | str, contract_path: str, gate_report
                            "features": ",".join(NUMERIC + CATEGORICAL)})
         mlflow.sklearn.log_model(model, name="model", input_example=training[NUMERIC + CATEGORICAL].head(3),
                                  serialization_format="cloudpickle")
-        record_training(inputs=[snapshot], contract=load_contract(contract_path), gates=_gate_records(gate_reports),
+        record_training(inputs=[snapshot], contract=load_contract(contract_path), gates=_gate_records(gate_outcomes),
                         airflow_context={"ti": _Identity(airflow)} if airflow else None)
     return {"run_id": run.info.run_id, "rows": len(training),
             "inputs": [{"uri": snapshot.uri, "version": snapshot.version}], "outputs": []}

@@ -88,11 +88,13 @@ def test_sensor_defers_and_resumes_when_fresh_data_lands(run_dag, events_contrac
     writer.join()
     assert states == {"fresh": "success", "downstream": "success"}
     assert "running trigger in line" in _logs(capfd, caplog)  # dag.test() ran the deferred task's trigger
-    result = json.loads(out.read_text())
-    assert result["fresh"] is True
-    assert result["version"] == 1
-    assert result["newest"] == "2024-01-01T05:07:00.000000Z"
-    assert result["required"] == "2024-01-01T04:00:00.000000Z"
+    outcome = json.loads(out.read_text())  # the sensor's value is its gate outcome
+    assert (outcome["gate"], outcome["status"], outcome["blocking"]) == ("freshness", "passed", False)
+    assert outcome["version"] == 1
+    [check] = outcome["checks"]
+    assert check["observed"] == "newest 2024-01-01T05:07:00.000000Z"
+    assert check["expected"] == ">= 2024-01-01T04:00:00.000000Z"
+    assert outcome["as_of"] == "2024-01-01T06:00:00.000000Z"  # the run's one "now", shown in the outcome
 
 
 def test_sensor_fails_with_the_slo_breach_after_its_timeout(run_dag, events_contract, tmp_path: Path) -> None:
@@ -123,4 +125,4 @@ def test_already_fresh_data_passes_without_deferring(run_dag, events_contract, t
     states, out, _ = _run(run_dag, tmp_path, "fresh_now", deferrable=True, timeout=60)
     assert states == {"fresh": "success", "downstream": "success"}
     assert "running trigger in line" not in _logs(capfd, caplog)
-    assert json.loads(out.read_text())["fresh"] is True
+    assert json.loads(out.read_text())["status"] == "passed"

@@ -53,3 +53,15 @@ def test_gate_emits_quality_facets_on_success_and_failure(airflow_db, tmp_path, 
         assert failed == ([] if task == "clean" else ["between(orders_30d)"])
         assert dataset["inputFacets"]["dataQualityMetrics"]["rowCount"] == 300
     assert "between(orders_30d)" in by_task["broken"]["run"]["facets"]["errorMessage"]["message"]
+    # The blocked gate's FAIL event names the failed check with what was observed (never "as expected").
+    [bad] = [a for a in by_task["broken"]["inputs"][0]["inputFacets"]["dataQualityAssertions"]["assertions"]
+             if not a["success"]]
+    assert bad["actual"].startswith("3 offending values") and bad["expected"] == "values within [0, 1000]"
+    outcome = by_task["broken"]["run"]["facets"]["parity_outcome"]
+    assert (outcome["gate"], outcome["status"], outcome["blocking"]) == ("contract", "failed", True)
+    assert outcome["_producer"].startswith("https://github.com/airflow-provider-parity/")
+    # Every event of the run is valid against the official spec and the provider's facet schemas.
+    from lineage_schemas import validate_event
+
+    for event in events:
+        validate_event(event)

@@ -6,7 +6,7 @@ import pyarrow as pa
 from deltalake import write_deltalake
 
 from airflow_provider_parity.delta import resolve_snapshot
-from airflow_provider_parity.delta.freshness import check_completeness, check_freshness
+from airflow_provider_parity.delta.freshness import check_freshness
 from airflow_provider_parity.operators.delta import DeltaCompletenessOperator, DeltaWriteOperator
 from airflow_provider_parity.sensors.delta import DeltaFreshnessSensor
 
@@ -29,18 +29,24 @@ def test_write_operator_lineage_names_the_written_version(tmp_path) -> None:
     assert operator.get_openlineage_facets_on_failure(None).run_facets["errorMessage"].message == "bad data"
 
 
-def test_completeness_gate_lineage_carries_the_assertions(tmp_path) -> None:
+def test_completeness_gate_blocks_and_its_lineage_carries_the_assertions(tmp_path, task_context) -> None:
+    import pytest
+
+    from airflow_provider_parity.compat import AirflowFailException
+
     uri = _table(tmp_path)
     operator = DeltaCompletenessOperator(task_id="gate", table=uri, minimums={"name": 0.9})
-    operator._result = check_completeness(uri, {"name": 0.9}).to_dict()
-    operator._error = RuntimeError("name below minimum")
+    with pytest.raises(AirflowFailException, match=r"completeness\(name\): observed non-null ratio 0.5000, expected >= 0.9"):
+        operator.execute(task_context("gate"))
     lineage = operator.get_openlineage_facets_on_failure(None)
     [dataset] = lineage.inputs
     [assertion] = dataset.inputFacets["dataQualityAssertions"].assertions
-    assert (assertion.assertion, assertion.column, assertion.success) == ("not_null_ratio", "name", False)
+    assert (assertion.assertion, assertion.column, assertion.success) == ("completeness(name)", "name", False)
+    assert assertion.actual == "non-null ratio 0.5000"
     assert dataset.inputFacets["dataQualityMetrics"].rowCount == 2
     assert dataset.facets["version"].datasetVersion == "0"
-    assert lineage.run_facets["errorMessage"].message == "name below minimum"
+    assert "completeness(name)" in lineage.run_facets["errorMessage"].message
+    assert lineage.run_facets["parity_outcome"].status == "failed"
 
 
 def test_sensor_lineage_names_the_observed_version(tmp_path) -> None:

@@ -6,7 +6,7 @@ import pyarrow.compute as pc
 import pytest
 
 from airflow_provider_parity.examples import customer_features, write_parquet
-from airflow_provider_parity.operators.drift import LINEAGE_FACET, DriftGateOperator
+from airflow_provider_parity.operators.drift import DriftGateOperator
 
 
 @pytest.fixture
@@ -30,32 +30,48 @@ def test_a_profile_that_does_not_exist_yet_is_a_cold_start(paths, tmp_path):
     assert result.verdict == "no_baseline" and profile is None
 
 
-def test_lineage_carries_datasets_and_per_feature_scores(paths, example_contract_path):
-    op = DriftGateOperator(task_id="t", reference=paths[0], current=paths[1], contract_path=str(example_contract_path))
+def test_a_drifted_feature_blocks_with_its_outcome_in_xcom_ledger_and_lineage(paths, example_contract_path,
+                                                                               task_context, tmp_path):
+    from airflow_provider_parity.compat import AirflowFailException
+    from airflow_provider_parity.outcomes.ledger import read_outcomes
+
+    op = DriftGateOperator(task_id="drift_gate", reference=paths[0], current=paths[1],
+                           contract_path=str(example_contract_path))
     start = op.get_openlineage_facets_on_start()
     assert [d.name for d in start.inputs] == list(paths)
-    assert LINEAGE_FACET not in start.run_facets
-    op._result, _ = op._run({})
-    complete = op.get_openlineage_facets_on_complete(None)
-    facet = complete.run_facets[LINEAGE_FACET]
-    assert facet.verdict == "failed"
-    assert facet.drifted_features == ["orders_30d"]
-    scores = {f["name"]: f for f in facet.features}
-    assert set(scores) == {"tenure_days", "orders_30d", "avg_ticket_30d", "plan"}
-    assert scores["orders_30d"]["value"] > scores["orders_30d"]["threshold"]
+    assert "parity_outcome" not in start.run_facets
+    context = task_context("drift_gate")
+    with pytest.raises(AirflowFailException, match="orders_30d"):
+        op.execute(context)
+    pushed = context["ti"].pushed["parity_outcome"]
+    assert pushed["gate"] == "drift" and pushed["status"] == "failed" and pushed["blocking"] is True
+    [stored] = read_outcomes(str(tmp_path / "ledger"))
+    assert stored.to_dict() == {**pushed, "exit_code": 1}
+    assert stored.run is not None and stored.run.task_id == "drift_gate"
     failure = op.get_openlineage_facets_on_failure(None)
-    assert "orders_30d" in failure.run_facets["errorMessage"].message
+    facet = failure.run_facets["parity_outcome"]
+    assert facet.status == "failed" and "orders_30d" in failure.run_facets["errorMessage"].message
+    checks = {c["column"]: c for c in facet.checks}
+    assert set(checks) == {"tenure_days", "orders_30d", "avg_ticket_30d", "plan"}
+    assert checks["orders_30d"]["success"] is False and checks["plan"]["success"] is True
+    # The current side's quality facet carries the same checks, with what was observed.
+    assertions = failure.inputs[1].inputFacets["dataQualityAssertions"].assertions
+    failed = [a for a in assertions if not a.success]
+    assert [a.column for a in failed] == ["orders_30d"] and failed[0].actual
 
 
-def test_bad_input_is_in_the_failure_lineage(tmp_path):
+def test_bad_input_is_in_the_failure_lineage_and_the_ledger(tmp_path, task_context):
     from airflow_provider_parity.compat import AirflowFailException
+    from airflow_provider_parity.outcomes.ledger import read_outcomes
 
     op = DriftGateOperator(task_id="t", reference=str(tmp_path / "missing.parquet"), current=str(tmp_path / "x"),
                            report_dir=str(tmp_path))
     with pytest.raises(AirflowFailException, match="no such file"):
-        op.execute({})  # fails before the context is used
+        op.execute(task_context())
     failure = op.get_openlineage_facets_on_failure(None)
     assert "no such file" in failure.run_facets["errorMessage"].message
+    [stored] = read_outcomes(str(tmp_path / "ledger"))
+    assert (stored.status, stored.blocking, stored.exit_code) == ("error", True, 2)
 
 
 def test_credentials_in_a_uri_never_reach_lineage_or_messages(tmp_path):

@@ -43,7 +43,7 @@ def test_a_blocked_gate_fails_the_run_with_its_reason(tmp_path) -> None:  # type
         op.execute(context)
     verdict = json.loads((tmp_path / "daily" / "manual__1" / "verdict.json").read_text())
     assert verdict["status"] == "blocked" and verdict["blocked_by"] == "skew_gate"
-    assert verdict["gates"]["contract_gate"] == {"state": "success", "reason": None}
+    assert verdict["gates"]["contract_gate"] == {"state": "success", "status": None, "reason": None}
     facets = op.get_openlineage_facets_on_failure(None).run_facets
     assert "skew_gate" in facets["errorMessage"].message
     assert facets[LINEAGE_FACET].blocked_by == "skew_gate"
