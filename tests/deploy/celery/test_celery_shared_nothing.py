@@ -153,7 +153,7 @@ def test_the_ledger_holds_an_outcome_for_every_gate_that_ran(celery_stack: Stack
     store = _store(celery_stack)
     outcomes = read_outcomes(celery_stack.airflow.env["AIRFLOW__PARITY__LEDGER_URI"],
                              storage_options=store.environment())
-    recorded = {(o.run["dag_id"], o.run["run_id"], o.run["task_id"]): o for o in outcomes}
+    recorded = {(o.run.dag_id, o.run.run_id, o.run.task_id): o for o in outcomes if o.run is not None}
     for run in all_runs:
         for task_id in GATES[run.dag_id]:
             state = run.tasks[task_id]

@@ -553,9 +553,10 @@ def celery_environment(*, broker_url: str, database: Database, store: ObjectStor
                        mlflow_password: str) -> dict[str, str]:
     """The CeleryExecutor on Redis and PostgreSQL, the bundle's lake, reports and ledger on S3.
 
-    Connections carry secrets a task must never print: the S3 secret key (``aws_default``,
-    also in ``AWS_SECRET_ACCESS_KEY``, which delta-rs and pyarrow read) and a password on
-    ``mlflow_default`` (the server has no auth and ignores it).
+    Connections carry secrets a task must never print: the S3 secret key (``delta_default``,
+    which the storage layer uses, and ``aws_default``; also in ``AWS_SECRET_ACCESS_KEY``, which
+    the lake's readers and writers use) and a password on ``mlflow_default`` (the server has no
+    auth and ignores it).
     """
     mlflow = {"conn_type": "mlflow", "host": mlflow_url, "login": "parity", "password": mlflow_password,
               "extra": {"max_retries": 2, "backoff_factor": 0, "timeout": 30}}
@@ -574,7 +575,9 @@ def celery_environment(*, broker_url: str, database: Database, store: ObjectStor
         "AIRFLOW_CONN_MLFLOW_DEFAULT": json.dumps(mlflow),
         "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws),
         "AIRFLOW_CONN_DELTA_DEFAULT": json.dumps(aws | {"conn_type": "delta", "extra": {
-            "endpoint_url": store.endpoint, "region": "us-east-1", "allow_http": True}}),
+            "endpoint_url": store.endpoint, "region": "us-east-1"}}),
+        # Reports, profiles and the ledger reach S3 through that connection; the lake through AWS_*.
+        "AIRFLOW__PARITY__STORAGE_CONN_ID": "delta_default",
         "AIRFLOW__PARITY__MLFLOW_CONN_ID": "mlflow_default",
         "AIRFLOW__PARITY__LAKE_URI": f"{lake}/churn",
         "AIRFLOW__PARITY__REPORT_DIR": f"{lake}/reports",
