@@ -920,7 +920,27 @@ def wait_run(api: AirflowApi, dag_id: str, run_id: str, *, timeout: float,
 
 def run_to_end(env: RunningStack, dag_id: str, *, conf: Mapping[str, Any], run_id: str, logical_date: str | None,
                timeout: float) -> str:
-    """Wait for ``dag_id`` to be parsed, trigger it and wait for the run to finish.
+    """``start_run``, then ``finish_run``.
+
+    Returns:
+        The run's final state, ``success`` or ``failed``.
+
+    Raises:
+        StackError: see ``finish_run``.
+    """
+    start_run(env, dag_id, conf=conf, run_id=run_id, logical_date=logical_date)
+    return finish_run(env, dag_id, run_id, timeout=timeout)
+
+
+def start_run(env: RunningStack, dag_id: str, *, conf: Mapping[str, Any], run_id: str, logical_date: str | None) -> None:
+    """Wait for ``dag_id`` to be parsed, then trigger it (no wait for the run)."""
+    wait_dag_parsed(env.api, dag_id, alive=env.stack.check_alive)
+    env.stack.note(f"triggering {dag_id} {dict(conf)}")
+    trigger_run(env.api, dag_id, logical_date=logical_date, conf=conf, run_id=run_id)
+
+
+def finish_run(env: RunningStack, dag_id: str, run_id: str, *, timeout: float) -> str:
+    """Wait for a triggered run to finish.
 
     Returns:
         The run's final state, ``success`` or ``failed``.
@@ -928,9 +948,6 @@ def run_to_end(env: RunningStack, dag_id: str, *, conf: Mapping[str, Any], run_i
     Raises:
         StackError: not finished in time, or a service died; the message has the task logs' and services' tails.
     """
-    wait_dag_parsed(env.api, dag_id, alive=env.stack.check_alive)
-    env.stack.note(f"triggering {dag_id} {dict(conf)}")
-    trigger_run(env.api, dag_id, logical_date=logical_date, conf=conf, run_id=run_id)
     try:
         state = wait_run(env.api, dag_id, run_id, timeout=timeout, alive=env.stack.check_alive)
     except StackError as error:
