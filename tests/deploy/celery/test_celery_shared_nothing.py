@@ -149,10 +149,13 @@ def test_a_broken_contract_blocks_at_its_gate_and_nothing_downstream_runs(celery
 
 def test_consecutive_tasks_ran_on_different_workers(celery_stack: Stack, all_runs: list[Run]) -> None:
     addresses = {worker.address for worker in celery_stack.airflow.workers}
+    consumer = {worker.queue: worker.address for worker in celery_stack.airflow.workers}
     used: set[str] = set()
     for run in all_runs:
         ran = {task_id: ti["hostname"] for task_id, ti in run.instances.items() if ti["state"] in RAN}
         assert set(ran.values()) <= addresses, (run.run_id, ran)
+        # The cluster policy's queue decided where each task ran.
+        assert {task_id: consumer.get(run.instances[task_id]["queue"]) for task_id in ran} == ran, run.instances
         used |= set(ran.values())
         handoffs = [(up, down) for up, downs in _downstream(celery_stack, run.dag_id).items()
                     for down in downs if up in ran and down in ran]
