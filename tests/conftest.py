@@ -94,39 +94,12 @@ def _restore_environment() -> Iterator[None]:
     os.environ.update(saved)
 
 
-class FakeTaskInstance:
-    """The task instance API operators use outside a DAG run: XCom push/pull and this run's task states.
-
-    For unit tests of an operator's ``execute``; DAG-level behaviour is tested with real runs (``run_dag``).
-    """
-
-    dag_id, run_id, map_index, try_number = "unit_dag", "manual__1", -1, 1
-
-    def __init__(self, task_id: str = "t", states: dict[str, str] | None = None,
-                 pulled: dict[tuple[str, str], object] | None = None) -> None:
-        self.task_id, self.states, self.pulled, self.pushed = task_id, states or {}, pulled or {}, {}
-
-    def xcom_push(self, *, key: str, value: object) -> None:
-        self.pushed[key] = value
-
-    def xcom_pull(self, *, task_ids: str, key: str = "return_value") -> object:
-        return self.pulled.get((task_ids, key))
-
-    def get_task_states(self, *, dag_id: str, run_ids: list[str]) -> dict[str, dict[str, str]]:
-        return {self.run_id: self.states}
-
-
 @pytest.fixture
 def task_context(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     """``task_context(task_id, **extra)``: a minimal context (a FakeTaskInstance, the DAG, the run id) whose
     reports and ledger go under ``tmp_path``."""
-    from types import SimpleNamespace
+    from fakes import fake_context
 
     monkeypatch.setenv("AIRFLOW__PARITY__REPORT_DIR", str(tmp_path / "reports"))
     monkeypatch.setenv("AIRFLOW__PARITY__LEDGER_URI", str(tmp_path / "ledger"))
-
-    def make(task_id: str = "t", **extra: object) -> dict[str, object]:
-        ti = FakeTaskInstance(task_id, **{k: extra.pop(k) for k in ("states", "pulled") if k in extra})
-        return {"ti": ti, "run_id": ti.run_id, "dag": SimpleNamespace(dag_id=ti.dag_id), **extra}
-
-    return make
+    return fake_context

@@ -11,6 +11,7 @@ dict as the task's XCom.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -154,6 +155,39 @@ def parity_step(
                      **kwargs)
 
 
+_WHOLE_EXPRESSION = re.compile(r"^\s*\{\{(.*)\}\}\s*$", re.S)
+
+
+def kwargs_template(op_kwargs: Mapping[str, Any]) -> str:
+    """The step's kwargs as JSON text that stays JSON once Airflow renders its templates.
+
+    A value that is one whole Jinja expression (``"{{ ti.xcom_pull(...) }}"``, a gate outcome, a
+    version) may render to a dict, a number or text with quotes: it is emitted unquoted as
+    ``{{ (expr) | tojson }}``, so it renders to its JSON form. Values that mix text and Jinja (a
+    path with ``{{ ds }}`` in it) stay JSON strings.
+    """
+    markers: dict[str, str] = {}
+
+    def mark(value: Any) -> Any:
+        if isinstance(value, str):
+            match = _WHOLE_EXPRESSION.match(value)
+            if match and "{{" not in match.group(1) and "}}" not in match.group(1):
+                key = f"@@parity-expression-{len(markers)}@@"
+                markers[key] = "{{ (" + match.group(1).strip() + ") | tojson }}"
+                return key
+            return value
+        if isinstance(value, Mapping):
+            return {str(k): mark(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [mark(v) for v in value]
+        return value
+
+    text = json.dumps(mark(op_kwargs), sort_keys=True)
+    for key, expression in markers.items():
+        text = text.replace(json.dumps(key), expression)
+    return text
+
+
 def _pod_step(*, task_id: str, step: str, op_kwargs: dict[str, Any], pod_kwargs: dict[str, Any],
               **kwargs: Any) -> BaseOperator:
     from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
@@ -170,7 +204,7 @@ def _pod_step(*, task_id: str, step: str, op_kwargs: dict[str, Any], pod_kwargs:
         # KubernetesPodOperator templates `arguments`, so Jinja in op_kwargs renders as it does locally.
         # One "--kwargs=<json>" word: a DAG rendering templates as native objects would otherwise turn
         # the JSON text into a dict.
-        "arguments": [step, f"--kwargs={json.dumps(op_kwargs, sort_keys=True)}", f"--xcom-file={POD_XCOM_FILE}"],
+        "arguments": [step, f"--kwargs={kwargs_template(op_kwargs)}", f"--xcom-file={POD_XCOM_FILE}"],
         "do_xcom_push": True,
         "get_logs": True,
         "on_finish_action": "delete_succeeded_pod",

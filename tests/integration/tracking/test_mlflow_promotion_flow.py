@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes import fake_context
 
 from airflow_provider_parity.compat import AirflowFailException, AirflowSkipException
 from airflow_provider_parity.exceptions import PromotionBlocked, ServiceUnavailable
@@ -28,10 +29,16 @@ POLICY = {"metrics": [{"metric": "auc", "slices": ["overall", "country=FR"], "mi
 pytestmark = pytest.mark.integration
 
 
+@pytest.fixture(autouse=True)
+def _ledger_in_tmp(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("AIRFLOW__PARITY__LEDGER_URI", str(tmp_path / "ledger"))
+    monkeypatch.setenv("AIRFLOW__PARITY__REPORT_DIR", str(tmp_path / "reports"))
+
+
 def _register(store: Store, name: str, role: str) -> str:
     op = MlflowRegisterModelOperator(task_id="register", model_name=name, run_id=store.runs[role],
                                      mlflow_conn_id=store.conn_id)
-    return str(op.execute({})["version"])
+    return str(op.execute(fake_context())["version"])
 
 
 def _gate(store: Store, name: str, **kwargs: Any) -> MlflowPromotionGateOperator:
@@ -43,7 +50,7 @@ def _with_champion(store: Store, label: str) -> str:
     """A fresh model whose v1 (run ``base``) is champion."""
     name = store.model_name(label)
     _register(store, name, "base")
-    _gate(store, name).execute({})
+    _gate(store, name).execute(fake_context())
     assert aliases_of(store.client(), name)[keys.CHAMPION] == "1"
     return name
 
@@ -74,9 +81,9 @@ def test_register_copies_the_training_record(trained: Store) -> None:
 def test_promotion_passes_and_logs_the_comparison(trained: Store, tmp_path) -> None:  # type: ignore[no-untyped-def]
     name = _with_champion(trained, "passes")
     challenger = _register(trained, name, "better")
-    result = _gate(trained, name).execute({})
+    result = _gate(trained, name).execute(fake_context())
     client = trained.client()
-    assert result["promoted"] is True and result["previous_champion"] == "1"
+    assert result["metrics"]["promoted"] is True and result["metrics"]["previous_champion"] == "1"
     assert aliases_of(client, name)[keys.CHAMPION] == challenger
     assert client.get_model_version(name, challenger).tags[keys.PROMOTION_STATUS] == "passed"
     history = read_history(client, name)
@@ -89,14 +96,14 @@ def test_promotion_passes_and_logs_the_comparison(trained: Store, tmp_path) -> N
     html = Path(client.download_artifacts(trained.runs["better"], keys.COMPARISON_HTML, str(tmp_path))).read_text()
     assert "country=FR" in html and "<script" not in html
     # A retry after the switch is a no-op.
-    assert _gate(trained, name).execute({})["promoted"] is False
+    assert _gate(trained, name).execute(fake_context())["metrics"]["promoted"] is False
 
 
 def test_promotion_blocked_by_a_slice_metric(trained: Store) -> None:
     name = _with_champion(trained, "metric")
     challenger = _register(trained, name, "worse_fr")
     with pytest.raises(AirflowFailException) as failure:
-        _gate(trained, name).execute({})
+        _gate(trained, name).execute(fake_context())
     message = str(failure.value)
     assert "auc on slice 'country=FR'" in message and "0.7 vs champion 0.78 - 0.005" in message
     assert "\n" not in message
@@ -111,7 +118,7 @@ def test_promotion_blocked_by_a_failed_data_gate_can_short_circuit(trained: Stor
     name = _with_champion(trained, "gate")
     challenger = _register(trained, name, "failed_gate")
     with pytest.raises(AirflowSkipException, match="gate 'drift' on the challenger's data: failed"):
-        _gate(trained, name, on_blocked="skip").execute({})
+        _gate(trained, name, on_blocked="skip").execute(fake_context())
     client = trained.client()
     assert aliases_of(client, name)[keys.CHAMPION] == "1"
     assert client.get_model_version(name, challenger).tags[keys.PROMOTION_STATUS] == "blocked"
@@ -120,18 +127,20 @@ def test_promotion_blocked_by_a_failed_data_gate_can_short_circuit(trained: Stor
 def test_rollback_returns_to_the_previous_champion(trained: Store) -> None:
     name = _with_champion(trained, "rollback")
     _register(trained, name, "better")
-    _gate(trained, name).execute({})
+    _gate(trained, name).execute(fake_context())
     op = MlflowRollbackOperator(task_id="rollback", model_name=name, reason="conversion dropped 4% in canary",
                                 mlflow_conn_id=trained.conn_id)
-    result = op.execute({})
+    result = op.execute(fake_context())
     client = trained.client()
     assert (result["from_version"], result["to_version"]) == ("2", "1")
     assert aliases_of(client, name)[keys.CHAMPION] == "1"
     assert client.get_model_version(name, "2").tags[keys.ROLLBACK_REASON] == "conversion dropped 4% in canary"
     assert [(e.action, e.version) for e in read_history(client, name)][-1] == ("rollback", "1")
-    # Nothing before v1: a further rollback is a clear error, the champion stays.
+    # A retry of the same task instance does not roll back twice.
+    assert op.execute(fake_context())["to_version"] == "1"
+    # Nothing before v1: a further rollback (another run) is a clear error, the champion stays.
     with pytest.raises(AirflowFailException, match="no earlier champion"):
-        op.execute({})
+        op.execute(fake_context(run_id="manual__2"))
     assert aliases_of(client, name)[keys.CHAMPION] == "1"
 
 
@@ -176,7 +185,7 @@ def test_tracking_server_down_is_a_clear_error(trained: Store, dead_tracking_url
     started = time.monotonic()
     op = MlflowPromotionGateOperator(task_id="promote", model_name=name, policy=POLICY, mlflow_conn_id="mlflow_down")
     with pytest.raises(ServiceUnavailable) as failure:
-        op.execute({})
+        op.execute(fake_context())
     message = str(failure.value)
     assert message.startswith(f"MLflow tracking server {dead} unreachable after retries")
     assert "\n" not in message and "s3cr3t" not in message
@@ -201,7 +210,7 @@ def test_crash_during_rollback_then_retries(trained: Store) -> None:
 
     name = _with_champion(trained, "rbcrash")
     _register(trained, name, "better")
-    _gate(trained, name).execute({})
+    _gate(trained, name).execute(fake_context())
     client = trained.client()
 
     def crash(target: str) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes import fake_context
 
 from airflow_provider_parity.cli import main
 from airflow_provider_parity.compat import AirflowFailException
@@ -17,10 +18,16 @@ from airflow_provider_parity.tracking.reproduce import audit_version
 pytestmark = pytest.mark.integration
 
 
+@pytest.fixture(autouse=True)
+def _ledger_in_tmp(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("AIRFLOW__PARITY__LEDGER_URI", str(tmp_path / "ledger"))
+    monkeypatch.setenv("AIRFLOW__PARITY__REPORT_DIR", str(tmp_path / "reports"))
+
+
 def _registered(store: Any, table: str, label: str, train_run: Any) -> str:
     run_id = train_run(store, table, metrics={"overall": 0.8}, gates={"validation": "passed"})
     name = store.model_name(label)
-    MlflowRegisterModelOperator(task_id="r", model_name=name, run_id=run_id, mlflow_conn_id=store.conn_id).execute({})
+    MlflowRegisterModelOperator(task_id="r", model_name=name, run_id=run_id, mlflow_conn_id=store.conn_id).execute(fake_context())
     return name
 
 
@@ -31,11 +38,12 @@ def _cli(store: Any, name: str, *extra: str) -> int:
 def test_a_recorded_version_reproduces(trained: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     name = trained.model_name("repro")
     MlflowRegisterModelOperator(task_id="r", model_name=name, run_id=trained.runs["base"],
-                                mlflow_conn_id=trained.conn_id).execute({})
+                                mlflow_conn_id=trained.conn_id).execute(fake_context())
     result = MlflowReproduceOperator(task_id="audit", model_name=name, version=1,
-                                     mlflow_conn_id=trained.conn_id).execute({})
-    assert result["passed"] is True
-    assert [(i["status"], i["row_count"], i["recorded_row_count"]) for i in result["inputs"]] == [("match", 40, 40)]
+                                     mlflow_conn_id=trained.conn_id).execute(fake_context())
+    assert (result["gate"], result["status"], result["blocking"]) == ("reproduce", "passed", False)
+    [check] = result["checks"]
+    assert check["success"] is True and "rows 40 (match)" in check["observed"] and check["expected"].endswith("rows 40")
     assert _cli(trained, name, "--json", str(tmp_path / "audit.json")) == 0
     assert json.loads((tmp_path / "audit.json").read_text())["inputs"][0]["status"] == "match"
     assert "1 input(s) reproduced" in capsys.readouterr().out
@@ -49,7 +57,7 @@ def test_a_rewritten_table_is_a_named_mismatch(trained: Any, tmp_path: Path, tra
     write_table(Path(table), rows=41, seed=2)  # same path, same version 0, other files
     with pytest.raises(AirflowFailException) as failure:
         MlflowReproduceOperator(task_id="audit", model_name=name, version="1",
-                                mlflow_conn_id=trained.conn_id).execute({})
+                                mlflow_conn_id=trained.conn_id).execute(fake_context())
     message = str(failure.value)
     assert message.startswith(f"{name} v1 not reproducible: {table}@v0: fingerprint ")
     assert "41 rows read, 40 recorded" in message

@@ -87,13 +87,21 @@ def test_kubernetes_mode_builds_a_pod_running_the_same_step(monkeypatch) -> None
     monkeypatch.setenv("AIRFLOW__PARITY__EXECUTION_MODE", "kubernetes")
     monkeypatch.setenv("AIRFLOW__PARITY__POD_IMAGE", "registry.example.com/parity:1")
     monkeypatch.setenv("AIRFLOW__PARITY__POD_NAMESPACE", "ml")
-    op = parity_step(task_id="dbt_build", step="demo_steps:build", op_kwargs={"day": "{{ ds }}"}, retries=3)
+    op = parity_step(task_id="dbt_build", step="demo_steps:build", retries=3,
+                     op_kwargs={"day": "{{ ds }}", "path": "/lake/date={{ ds }}/x.parquet", "gates": {"contract": "{{ o }}"}})
     assert isinstance(op, KubernetesPodOperator)
     assert (op.image, op.namespace, op.retries, op.do_xcom_push) == ("registry.example.com/parity:1", "ml", 3, True)
     assert op.cmds == ["parity", "step", "run"]
     step, kwargs, xcom = op.arguments
     assert step == "demo_steps:build" and xcom == "--xcom-file=/airflow/xcom/return.json"
-    assert json.loads(kwargs.removeprefix("--kwargs=")) == {"day": "{{ ds }}"}
+    # Rendered as Airflow renders `arguments`, the kwargs stay JSON even when a value renders to a dict
+    # (a gate outcome from XCom) holding quotes.
+    import jinja2
+
+    outcome = {"status": "passed", "reason": 'it\'s "fine" <ok>', "version": 3}
+    rendered = jinja2.Environment().from_string(kwargs).render(ds="2026-11-20", o=outcome)
+    assert json.loads(rendered.removeprefix("--kwargs=")) == {
+        "day": "2026-11-20", "path": "/lake/date=2026-11-20/x.parquet", "gates": {"contract": outcome}}
 
 
 def test_kubernetes_mode_without_an_image_or_template_is_refused(monkeypatch) -> None:  # type: ignore[no-untyped-def]
