@@ -11,11 +11,16 @@ Every piece is a real process started here, in its own session, with its output 
   the environment only (nothing from the caller's ``AIRFLOW_*`` variables leaks in), with the
   real SimpleAuthManager login, an ``mlflow_default`` connection and OpenLineage events
   written to a file.
+* Or (``running_stack(executor="celery")``) the CeleryExecutor as a cluster runs it: Redis
+  from the distribution's packages as the broker, results in PostgreSQL, two ``airflow celery
+  worker`` processes that share nothing local (own queue, hostname, log server, folders), and
+  moto's S3 server holding the lake, the gate reports and the results ledger.
 
-``Stack`` stops everything it started whatever happened (Airflow and MLflow together, then
-PostgreSQL); a stop ends every process still in the session the service was started in, so
-task processes and server workers go too, and the kernel stops the services if the process
-that started them dies without cleaning up. ``scripts/prodlike.py`` and ``tests/deploy/prodlike`` both use this module.
+``Stack`` stops everything it started whatever happened (Airflow, MLflow and the workers
+together, then the databases, the broker and the object store); a stop ends every process still
+in the session the service was started in, so task processes and server workers go too, and the
+kernel stops the services if the process that started them dies without cleaning up.
+``scripts/prodlike.py``, ``tests/deploy/prodlike`` and ``tests/deploy/celery`` use this module.
 """
 
 from __future__ import annotations
