@@ -19,6 +19,11 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   echo "==> installing PostgreSQL for the production-like test (Debian postgresql)"
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >/dev/null
 fi
+# The CeleryExecutor test (tests/deploy/celery) uses a throw-away Redis from Debian's packages as its broker.
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "==> installing Redis for the CeleryExecutor test (Debian redis-server)"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server) >/dev/null
+fi
 echo "==> syncing the locked environment (uv.lock, all extras)"
 python3 -m uv sync --frozen --all-extras --quiet
 # The project's own packages are an editable install, which uv does not compile: compile them here

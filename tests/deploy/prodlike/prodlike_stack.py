@@ -11,11 +11,16 @@ Every piece is a real process started here, in its own session, with its output 
   the environment only (nothing from the caller's ``AIRFLOW_*`` variables leaks in), with the
   real SimpleAuthManager login, an ``mlflow_default`` connection and OpenLineage events
   written to a file.
+* Or (``running_stack(executor="celery")``) the CeleryExecutor as a cluster runs it: Redis
+  from the distribution's packages as the broker, results in PostgreSQL, two ``airflow celery
+  worker`` processes that share nothing local (own queue, hostname, log server, folders), and
+  moto's S3 server holding the lake, the gate reports and the results ledger.
 
-``Stack`` stops everything it started whatever happened (Airflow and MLflow together, then
-PostgreSQL); a stop ends every process still in the session the service was started in, so
-task processes and server workers go too, and the kernel stops the services if the process
-that started them dies without cleaning up. ``scripts/prodlike.py`` and ``tests/deploy/prodlike`` both use this module.
+``Stack`` stops everything it started whatever happened (Airflow, MLflow and the workers
+together, then the databases, the broker and the object store); a stop ends every process still
+in the session the service was started in, so task processes and server workers go too, and the
+kernel stops the services if the process that started them dies without cleaning up.
+``scripts/prodlike.py``, ``tests/deploy/prodlike`` and ``tests/deploy/celery`` use this module.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 REPO = Path(__file__).resolve().parents[3]
 VENV_BIN = Path(sys.executable).parent
@@ -305,6 +310,22 @@ class Database:
                 f"@{self.host}:{self.port}/{self.name}")
 
 
+def missing_tools(executor: Literal["local", "celery"] = "local") -> list[str]:
+    """What this machine lacks to run the stack with ``executor`` (empty when nothing)."""
+    import importlib.util
+
+    modules = [("psycopg2-binary", "psycopg2"), ("asyncpg", "asyncpg")]
+    if executor == "celery":
+        modules += [("apache-airflow-providers-celery", "airflow.providers.celery"), ("moto[server]", "moto.server")]
+    missing = [f"the Python package {name} (dev group: uv sync)" for name, module in modules
+               if importlib.util.find_spec(module.split(".")[0]) is None or importlib.util.find_spec(module) is None]
+    if postgres_bin_dir() is None:
+        missing.append("PostgreSQL's server binaries (apt-get install postgresql, or set PARITY_PG_BIN)")
+    if executor == "celery" and shutil.which("redis-server") is None:
+        missing.append("redis-server (apt-get install redis-server)")
+    return missing
+
+
 def postgres_bin_dir() -> Path | None:
     """The folder holding ``initdb`` and ``postgres``: ``$PARITY_PG_BIN``, Debian's newest, or PATH."""
     if configured := os.environ.get("PARITY_PG_BIN"):
@@ -442,10 +463,166 @@ def wait_healthy(service: Service, url: str, *, timeout: float = 180) -> None:
     wait_for(f"{service.name} at {url}", lambda: http_ok(url), timeout=timeout, alive=service.check_alive)
 
 
+# --------------------------------------------------------------------------- Redis and S3 (CeleryExecutor layout)
+
+
+def start_redis(stack: Stack) -> tuple[Service, str]:
+    """Start a throw-away ``redis-server`` on 127.0.0.1 with a password and no persistence (no wait).
+
+    The password is in its configuration file, not on its command line (``ps`` would show it).
+
+    Returns:
+        The service and the broker URL (``redis://:<password>@127.0.0.1:<port>/0``).
+
+    Raises:
+        StackError: redis-server is not installed.
+    """
+    server = shutil.which("redis-server")
+    if server is None:
+        raise StackError("redis-server not found (apt-get install redis-server)")
+    folder = stack.root / "redis"
+    folder.mkdir(parents=True, exist_ok=True)
+    port, password = free_port(), secrets.token_urlsafe(24)
+    config = folder / "redis.conf"
+    config.write_text(f"bind {LOOPBACK}\nport {port}\nrequirepass {password}\nsave \"\"\nappendonly no\n"
+                      f"dir {folder}\nprotected-mode yes\n")
+    config.chmod(0o600)
+    service = stack.start("redis", [server, str(config)], env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+                          tier=0)
+    return service, f"redis://:{urllib.parse.quote(password, safe='')}@{LOOPBACK}:{port}/0"
+
+
+@dataclass(frozen=True)
+class ObjectStore:
+    """moto's S3 server: where the lake, the reports and the ledger live in the CeleryExecutor layout."""
+
+    endpoint: str
+    bucket: str
+    access_key: str
+    secret_key: str = field(repr=False)
+
+    def environment(self) -> dict[str, str]:
+        """The ``AWS_*`` variables every reader and writer of the lake gets (as docker compose sets for MinIO)."""
+        return {"AWS_ENDPOINT_URL": self.endpoint, "AWS_ACCESS_KEY_ID": self.access_key,
+                "AWS_SECRET_ACCESS_KEY": self.secret_key, "AWS_REGION": "us-east-1", "AWS_ALLOW_HTTP": "true",
+                "AWS_CONDITIONAL_PUT": "etag"}
+
+    def client(self) -> Any:
+        """A boto3 S3 client on the server."""
+        import boto3
+
+        return boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id=self.access_key,
+                            aws_secret_access_key=self.secret_key, region_name="us-east-1")
+
+    def keys(self, prefix: str = "") -> list[str]:
+        """Every object key under ``prefix`` in the bucket."""
+        pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+        return sorted(obj["Key"] for page in pages for obj in page.get("Contents", []))
+
+
+def start_object_store(stack: Stack, bucket: str = "lake") -> tuple[Service, ObjectStore]:
+    """Start moto's S3 server on 127.0.0.1 (no wait; ``create_bucket`` waits).
+
+    Returns:
+        The service and the store, with a random secret key (moto accepts any; the secrets scan looks for it).
+    """
+    port = free_port()
+    service = stack.start("moto-s3", [str(VENV_BIN / "python"), "-m", "moto.server", "-H", LOOPBACK, "-p", str(port)],
+                          env=clean_environment(), tier=0)
+    return service, ObjectStore(f"http://{LOOPBACK}:{port}", bucket, "AKIAPARITYCELERY", secrets.token_urlsafe(24))
+
+
+def create_bucket(service: Service, store: ObjectStore, *, timeout: float = 60) -> None:
+    """Wait for the S3 server, then create the store's bucket."""
+    host, port = store.endpoint.rsplit("/", 1)[-1].split(":")
+    wait_for(f"{service.name} at {store.endpoint}", lambda: socket.create_connection((host, int(port)), 1).close() or True,
+             timeout=timeout, interval=0.2, alive=service.check_alive)
+    store.client().create_bucket(Bucket=store.bucket)
+
+
+CELERY_QUEUES = ("parity_a", "parity_b")
+POLICY_FOLDER = Path(__file__).resolve().parent / "cluster_policy"
+"""Holds the ``airflow_local_settings.py`` whose ``task_policy`` alternates ``CELERY_QUEUES`` along each DAG."""
+
+
+def celery_workers(root: Path) -> tuple[CeleryWorker, ...]:
+    """Two workers, one per queue, on 127.0.0.2 and 127.0.0.3 (loopback too, on Linux), with empty homes."""
+    workers = tuple(CeleryWorker(f"worker-{letter}", queue, f"127.0.0.{n}", root / "workers" / f"worker-{letter}")
+                    for n, letter, queue in zip((2, 3), "ab", CELERY_QUEUES, strict=True))
+    for worker in workers:
+        worker.home.mkdir(parents=True)
+    return workers
+
+
+def celery_environment(*, broker_url: str, database: Database, store: ObjectStore, mlflow_url: str,
+                       mlflow_password: str) -> dict[str, str]:
+    """The CeleryExecutor on Redis and PostgreSQL, the bundle's lake, reports and ledger on S3.
+
+    Connections carry secrets a task must never print: the S3 secret key (``delta_default``,
+    which the storage layer uses, and ``aws_default``; also in ``AWS_SECRET_ACCESS_KEY``, which
+    the lake's readers and writers use) and a password on ``mlflow_default`` (the server has no
+    auth and ignores it).
+    """
+    mlflow = {"conn_type": "mlflow", "host": mlflow_url, "login": "parity", "password": mlflow_password,
+              "extra": {"max_retries": 2, "backoff_factor": 0, "timeout": 30}}
+    aws = {"conn_type": "aws", "login": store.access_key, "password": store.secret_key,
+           "extra": {"endpoint_url": store.endpoint, "region_name": "us-east-1"}}
+    lake = f"s3://{store.bucket}"
+    return store.environment() | {
+        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+        "AIRFLOW__CELERY__BROKER_URL": broker_url,
+        "AIRFLOW__CELERY__RESULT_BACKEND": database.url("db+postgresql+psycopg2"),
+        "AIRFLOW__OPERATORS__DEFAULT_QUEUE": CELERY_QUEUES[0],
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+        # airflow_local_settings (the cluster policy) for the dag-processor, which applies it.
+        "PYTHONPATH": str(POLICY_FOLDER),
+        "PARITY_POLICY_QUEUES": ",".join(CELERY_QUEUES),
+        "AIRFLOW_CONN_MLFLOW_DEFAULT": json.dumps(mlflow),
+        "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws),
+        "AIRFLOW_CONN_DELTA_DEFAULT": json.dumps(aws | {"conn_type": "delta", "extra": {
+            "endpoint_url": store.endpoint, "region": "us-east-1"}}),
+        # Reports, profiles and the ledger reach S3 through that connection; the lake through AWS_*.
+        "AIRFLOW__PARITY__STORAGE_CONN_ID": "delta_default",
+        "AIRFLOW__PARITY__MLFLOW_CONN_ID": "mlflow_default",
+        "AIRFLOW__PARITY__LAKE_URI": f"{lake}/churn",
+        "AIRFLOW__PARITY__REPORT_DIR": f"{lake}/reports",
+        "AIRFLOW__PARITY__LEDGER_URI": f"{lake}/parity/ledger",
+        "AIRFLOW__PARITY__EXECUTION_MODE": "local",
+    }
+
+
 # --------------------------------------------------------------------------- Airflow
 
 
 AIRFLOW_SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer")
+
+
+@dataclass(frozen=True)
+class CeleryWorker:
+    """One ``airflow celery worker`` playing a machine of its own.
+
+    It consumes one queue, has its own loopback address (its hostname: the api-server fetches
+    its task logs from the log server there) and its own empty folders: ``HOME``, ``TMPDIR``,
+    ``AIRFLOW_HOME`` with its task logs and its OpenLineage file. Nothing local is shared with
+    the other worker or the scheduler.
+    """
+
+    name: str
+    queue: str
+    address: str
+    home: Path
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.home / "airflow"
+
+    @property
+    def log_folder(self) -> Path:
+        return self.airflow_home / "logs"
+
+    @property
+    def openlineage_file(self) -> Path:
+        return self.airflow_home / "openlineage" / "events.jsonl"
 
 
 @dataclass(frozen=True)
@@ -459,11 +636,23 @@ class Airflow:
     password: str = field(repr=False)
     env: dict[str, str] = field(repr=False)
     openlineage_file: Path
+    workers: tuple[CeleryWorker, ...] = ()
+    """The Celery workers (none with the LocalExecutor)."""
 
     @property
     def log_folder(self) -> Path:
-        """Where task logs are written."""
+        """Where the scheduler's processes (and the LocalExecutor's tasks) write task logs."""
         return self.home / "logs"
+
+    @property
+    def log_folders(self) -> tuple[Path, ...]:
+        """Every folder holding task logs: this home's and each worker's."""
+        return (self.log_folder, *(worker.log_folder for worker in self.workers))
+
+    @property
+    def openlineage_files(self) -> tuple[Path, ...]:
+        """Every OpenLineage file transport: the scheduler's and each worker's."""
+        return (self.openlineage_file, *(worker.openlineage_file for worker in self.workers))
 
 
 def airflow_environment(home: Path, *, database: Database, api_port: int, dags_folder: Path,
@@ -523,7 +712,7 @@ def airflow_environment(home: Path, *, database: Database, api_port: int, dags_f
 
 
 def prepare_airflow(stack: Stack, database: Database, *, dags_folder: Path, extra_env: Mapping[str, str],
-                    timeout: float = 240) -> Airflow:
+                    workers: tuple[CeleryWorker, ...] = (), timeout: float = 240) -> Airflow:
     """Write the Airflow home (login) and migrate the metadata database; no service runs yet.
 
     Args:
@@ -531,6 +720,7 @@ def prepare_airflow(stack: Stack, database: Database, *, dags_folder: Path, extr
         database: the (empty) metadata database.
         dags_folder: the DAG bundle.
         extra_env: connections and ``[parity]`` settings for the bundle.
+        workers: the Celery workers ``start_airflow`` starts too (extra_env then selects the CeleryExecutor).
         timeout: seconds for the migration.
 
     Returns:
@@ -547,17 +737,19 @@ def prepare_airflow(stack: Stack, database: Database, *, dags_folder: Path, extr
     env = airflow_environment(home, database=database, api_port=api_port, dags_folder=dags_folder, extra=extra_env)
     stack.run("airflow-db-migrate", [str(VENV_BIN / "airflow"), "db", "migrate"], env=env, timeout=timeout)
     return Airflow(home=home, url=f"http://{LOOPBACK}:{api_port}", username=ADMIN_USER, password=password,
-                   env=env, openlineage_file=home / "openlineage" / "events.jsonl")
+                   env=env, openlineage_file=home / "openlineage" / "events.jsonl", workers=workers)
 
 
 def start_airflow(stack: Stack, airflow: Airflow) -> Service:
-    """Start the api-server, scheduler, dag-processor and triggerer (no wait).
+    """Start the api-server, scheduler, dag-processor and triggerer, and the Celery workers (no wait).
 
     Returns:
         The api-server, for ``wait_healthy`` on ``{url}/api/v2/monitor/health``.
     """
     services = [stack.start(f"airflow-{name}", [str(VENV_BIN / "airflow"), name], env=airflow.env)
                 for name in AIRFLOW_SERVICES]
+    for worker in airflow.workers:
+        start_celery_worker(stack, airflow, worker)
     return services[0]
 
 
@@ -579,6 +771,40 @@ def kill_and_restart(stack: Stack, airflow: Airflow, name: str = "scheduler") ->
     stack.services.remove(service)
     stack.note(f"killed {service.name} and {len(members) - 1} process(es) of its session")
     return stack.start(service.name, [str(VENV_BIN / "airflow"), name], env=airflow.env)
+
+
+def worker_environment(airflow: Airflow, worker: CeleryWorker) -> dict[str, str]:
+    """Airflow's environment with the worker's own folders and hostname."""
+    (worker.home / "tmp").mkdir(parents=True, exist_ok=True)
+    worker.openlineage_file.parent.mkdir(parents=True, exist_ok=True)
+    transport = json.loads(airflow.env["AIRFLOW__OPENLINEAGE__TRANSPORT"])
+    return airflow.env | {
+        "HOME": str(worker.home),
+        "TMPDIR": str(worker.home / "tmp"),
+        "AIRFLOW_HOME": str(worker.airflow_home),
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(worker.log_folder),
+        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(transport | {"log_file_path": str(worker.openlineage_file)}),
+        "AIRFLOW__CORE__HOSTNAME_CALLABLE": "airflow_local_settings.worker_hostname",
+        "PARITY_WORKER_HOSTNAME": worker.address,
+    }
+
+
+def start_celery_worker(stack: Stack, airflow: Airflow, worker: CeleryWorker, *, concurrency: int = 2) -> None:
+    """Start ``airflow celery worker`` on its queue, and its task log server on its own address.
+
+    Airflow's own log server listens on every address at ``[logging] worker_log_server_port``,
+    which the api-server reads from its own configuration: two workers on one machine would
+    fight for it. Each gets that port on its own loopback address instead, as on two machines.
+    """
+    env = worker_environment(airflow, worker)
+    stack.start(f"celery-{worker.name}", [
+        str(VENV_BIN / "airflow"), "celery", "worker", "--queues", worker.queue, "--concurrency", str(concurrency),
+        "--celery-hostname", f"{worker.name}@parity", "--skip-serve-logs", "--without-mingle", "--without-gossip",
+    ], env=env, cwd=worker.home)
+    stack.start(f"logs-{worker.name}", [
+        str(VENV_BIN / "python"), "-m", "uvicorn", "--factory", "--no-access-log", "--host", worker.address,
+        "--port", airflow.env["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"], "airflow.utils.serve_logs.log_server:get_app",
+    ], env=env, cwd=worker.home)
 
 
 class ApiError(RuntimeError):
@@ -672,9 +898,10 @@ def wait_dag_parsed(api: AirflowApi, dag_id: str, *, timeout: float = 120, alive
         raise StackError(f"{error} (import errors: {detail or 'none'})") from None
 
 
-def trigger_run(api: AirflowApi, dag_id: str, *, logical_date: str, conf: Mapping[str, Any] | None = None,
+def trigger_run(api: AirflowApi, dag_id: str, *, logical_date: str | None, conf: Mapping[str, Any] | None = None,
                 run_id: str | None = None) -> str:
-    """Unpause ``dag_id`` and trigger a run for ``logical_date`` (ISO 8601 with a zone).
+    """Unpause ``dag_id`` and trigger a run for ``logical_date`` (ISO 8601 with a zone; None: a run without one,
+    as the UI's and the REST client's manual triggers make).
 
     Returns:
         The new run's id.
@@ -716,14 +943,53 @@ def wait_run(api: AirflowApi, dag_id: str, run_id: str, *, timeout: float,
         raise StackError(f"{error}; task states: {task_states(api, dag_id, run_id)}") from None
 
 
+def run_to_end(env: RunningStack, dag_id: str, *, conf: Mapping[str, Any], run_id: str, logical_date: str | None,
+               timeout: float) -> str:
+    """``start_run``, then ``finish_run``.
+
+    Returns:
+        The run's final state, ``success`` or ``failed``.
+
+    Raises:
+        StackError: see ``finish_run``.
+    """
+    start_run(env, dag_id, conf=conf, run_id=run_id, logical_date=logical_date)
+    return finish_run(env, dag_id, run_id, timeout=timeout)
+
+
+def start_run(env: RunningStack, dag_id: str, *, conf: Mapping[str, Any], run_id: str, logical_date: str | None) -> None:
+    """Wait for ``dag_id`` to be parsed, then trigger it (no wait for the run)."""
+    wait_dag_parsed(env.api, dag_id, alive=env.stack.check_alive)
+    env.stack.note(f"triggering {dag_id} {dict(conf)}")
+    trigger_run(env.api, dag_id, logical_date=logical_date, conf=conf, run_id=run_id)
+
+
+def finish_run(env: RunningStack, dag_id: str, run_id: str, *, timeout: float) -> str:
+    """Wait for a triggered run to finish.
+
+    Returns:
+        The run's final state, ``success`` or ``failed``.
+
+    Raises:
+        StackError: not finished in time, or a service died; the message has the task logs' and services' tails.
+    """
+    try:
+        state = wait_run(env.api, dag_id, run_id, timeout=timeout, alive=env.stack.check_alive)
+    except StackError as error:
+        raise StackError(f"{error}\n{task_log_tails(env.airflow, dag_id, run_id)}\n{env.stack.log_tails()}") from None
+    env.stack.note(f"{dag_id} {run_id} finished: {state}")
+    return state
+
+
 def task_log_tails(airflow: Airflow, dag_id: str, run_id: str, lines: int = 15) -> str:
     """The tail of every task log of one DAG run (any try), one short line per record."""
-    folder = airflow.log_folder / f"dag_id={dag_id}" / f"run_id={run_id}"
     parts = []
-    for path in sorted(folder.rglob("*.log")):
-        records = [_short_record(line) for line in tail(path, lines).splitlines()]
-        parts.append(f"----- {path.relative_to(folder)} -----\n" + "\n".join(records))
-    return "\n".join(parts) or f"(no task logs under {folder})"
+    for base in airflow.log_folders:
+        folder = base / f"dag_id={dag_id}" / f"run_id={run_id}"
+        for path in sorted(folder.rglob("*.log")):
+            records = [_short_record(line) for line in tail(path, lines).splitlines()]
+            parts.append(f"----- {path} -----\n" + "\n".join(records))
+    return "\n".join(parts) or f"(no task logs under {', '.join(map(str, airflow.log_folders))})"
 
 
 def _short_record(line: str, width: int = 300) -> str:
@@ -772,7 +1038,8 @@ def serve_traffic(airflow: Airflow, day: str) -> dict[str, Any]:
         What it wrote: ``{"rows", "version", "boundary"}``.
     """
     previous = os.environ.copy()
-    os.environ.update({key: value for key, value in airflow.env.items() if key.startswith("AIRFLOW__PARITY__")})
+    # The [parity] options, and the object store's endpoint and credentials when the lake is on one.
+    os.environ.update({key: value for key, value in airflow.env.items() if key.startswith(("AIRFLOW__PARITY__", "AWS_"))})
     try:
         from churn.serving import log_serving_traffic
         from churn.settings import load_settings
@@ -794,22 +1061,31 @@ class RunningStack:
     airflow: Airflow
     api: AirflowApi
     mlflow_url: str
+    store: ObjectStore | None = None
+    """The S3 server holding the lake, reports and ledger (CeleryExecutor layout only)."""
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)
+    """Every secret the stack handed out, by what it is: none may show up in a log, report, event or tag."""
 
 
 @contextlib.contextmanager
 def running_stack(root: Path, *, dags_folder: Path = REPO / "dags",
                   extra_env: Callable[[Path, str], Mapping[str, str]] | None = None, scheduled_runs: bool = True,
-                  ) -> Iterator[RunningStack]:
+                  executor: Literal["local", "celery"] = "local") -> Iterator[RunningStack]:
     """PostgreSQL, ``mlflow server`` and Airflow, up for the ``with`` block, then all stopped.
 
     Args:
         root: an empty folder for data, logs and the Airflow home.
         dags_folder: the DAG bundle Airflow runs.
         extra_env: ``(root, mlflow_url) -> variables`` added to Airflow's environment
-            (default: ``bundle_environment``).
+            (default: ``bundle_environment`` with the LocalExecutor, ``celery_environment``'s
+            S3 lake with the CeleryExecutor).
         scheduled_runs: False stops the scheduler from creating runs by itself (timetables and
             asset events, ``[scheduler] use_job_schedule``): only triggered runs happen, so a test
             knows exactly which runs exist.
+        executor: ``local``: tasks run beside the scheduler, on its disk. ``celery``: workers
+            that share nothing local (see ``celery_workers``): Redis as the broker, results in
+            PostgreSQL, the lake, reports and ledger on moto's S3 server, queues alternated by
+            the cluster policy in ``POLICY_FOLDER``.
 
     Yields:
         The running stack.
@@ -828,23 +1104,79 @@ def running_stack(root: Path, *, dags_folder: Path = REPO / "dags",
         stack.note("PostgreSQL ready")
         # mlflow's slow start overlaps Airflow's migration.
         mlflow, mlflow_url = start_mlflow(stack, databases["mlflow"])
-        env = dict((extra_env or bundle_environment)(root, mlflow_url))
+        env, store, workers = dict((extra_env or bundle_environment)(root, mlflow_url)), None, ()
+        if executor == "celery":
+            # The S3 server and Redis start while Airflow migrates.
+            moto, store = start_object_store(stack)
+            _, broker_url = start_redis(stack)
+            env = celery_environment(broker_url=broker_url, database=databases["airflow"], store=store,
+                                     mlflow_url=mlflow_url, mlflow_password=secrets.token_urlsafe(24)) \
+                | dict(extra_env(root, mlflow_url) if extra_env else {})
+            workers = celery_workers(root)
         if not scheduled_runs:
             env["AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE"] = "False"
-        airflow = prepare_airflow(stack, databases["airflow"], dags_folder=dags_folder, extra_env=env)
+        airflow = prepare_airflow(stack, databases["airflow"], dags_folder=dags_folder, extra_env=env,
+                                  workers=workers)
         stack.note("Airflow database migrated")
         api_server = start_airflow(stack, airflow)
+        if store is not None:
+            create_bucket(moto, store)
+            stack.note("S3 bucket created")
         # Airflow's processes import while mlflow finishes starting; tasks need it only later.
         wait_healthy(mlflow, f"{mlflow_url}/health")
         stack.note("mlflow server healthy")
         wait_healthy(api_server, f"{airflow.url}/api/v2/monitor/health", timeout=240)
         stack.check_alive()
         stack.note("Airflow api-server healthy")
-        yield RunningStack(root, stack, airflow, AirflowApi(airflow), mlflow_url)
+        yield RunningStack(root, stack, airflow, AirflowApi(airflow), mlflow_url, store,
+                           stack_secrets(airflow, databases))
     finally:
         stack.stop_all()
         if previous in (signal.SIG_DFL, None):
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+SECRET_VARIABLES = ("AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__API__SECRET_KEY", "AIRFLOW__API_AUTH__JWT_SECRET",
+                    "AWS_SECRET_ACCESS_KEY")
+
+
+def stack_secrets(airflow: Airflow, databases: Mapping[str, Database]) -> dict[str, str]:
+    """Every secret value the stack configured, named for a failure message (the values stay out of it)."""
+    found = {name: airflow.env[name] for name in SECRET_VARIABLES if airflow.env.get(name)}
+    found["admin password"] = airflow.password
+    found |= {f"{name} database password": database.password for name, database in databases.items()}
+    for variable, value in airflow.env.items():
+        if variable.startswith("AIRFLOW_CONN_"):
+            password = json.loads(value).get("password")
+            if password:
+                found[f"{variable} password"] = password
+    broker = urllib.parse.urlsplit(airflow.env.get("AIRFLOW__CELERY__BROKER_URL", ""))
+    if broker.password:
+        found["Redis password"] = urllib.parse.unquote(broker.password)
+    return found
+
+
+@contextlib.contextmanager
+def stack_for_tests(root: Path, **options: Any) -> Iterator[RunningStack]:
+    """``running_stack(root, **options)`` for a test module's fixture.
+
+    Skips when this machine lacks a tool the stack needs (fails instead under CI, which must
+    have them); a service that does not start fails the module with every service's log tail.
+    """
+    import pytest
+
+    missing = missing_tools(options.get("executor", "local"))
+    if missing:
+        message = "the stack needs " + " and ".join(missing)
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    try:
+        with running_stack(root, **options) as running:
+            yield running
+    except StackError as error:
+        logs = "\n".join(f"----- {path.name} -----\n{tail(path)}" for path in sorted((root / "logs").glob("*.log")))
+        pytest.fail(f"stack failed: {error}\n{logs}", pytrace=False)
 
 
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:

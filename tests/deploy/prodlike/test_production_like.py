@@ -52,15 +52,11 @@ class Run:
 
 def _run(env: Prodlike, dag_id: str, conf: dict[str, Any]) -> Run:
     """Trigger ``dag_id`` through the API and wait for it to finish."""
-    ps.wait_dag_parsed(env.api, dag_id, alive=env.stack.check_alive)
-    env.stack.note(f"triggering {dag_id}")
-    run_id = ps.trigger_run(env.api, dag_id, logical_date=RUN_DATE, conf=conf, run_id=f"prodlike__{dag_id}")
+    run_id = f"prodlike__{dag_id}"
     try:
-        state = ps.wait_run(env.api, dag_id, run_id, timeout=RUN_TIMEOUT, alive=env.stack.check_alive)
+        state = ps.run_to_end(env, dag_id, conf=conf, run_id=run_id, logical_date=RUN_DATE, timeout=RUN_TIMEOUT)
     except ps.StackError as error:
-        pytest.fail(f"{error}\n{ps.task_log_tails(env.airflow, dag_id, run_id)}\n{env.stack.log_tails()}",
-                    pytrace=False)
-    env.stack.note(f"{dag_id} finished: {state}")
+        pytest.fail(str(error), pytrace=False)
     return Run(dag_id, run_id, state, ps.task_states(env.api, dag_id, run_id))
 
 
