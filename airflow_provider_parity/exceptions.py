@@ -151,4 +151,9 @@ class DbtBuildFailed(GateFailure):
 
 
 class DbtTestFailed(DbtBuildFailed):
-    """A dbt data test failed: names the test, the model, the column and observed versus expected."""
+    """A dbt data test failed: names the test, the model, the column and observed versus expected.
+
+    ``checks`` holds every data test of the build as a gate check, set by the dbt runner.
+    """
+
+    checks: tuple[Any, ...] = ()

@@ -152,8 +152,9 @@ class GateMixin(LineageMixin):
             outcome = from_error(exc, gate=self.gate_kind, dataset=dataset, as_of=as_of)
         except GateFailure as exc:
             self._error = exc
-            outcome = getattr(exc, "outcome", None) or from_gate_failure(exc, gate=self.gate_kind, dataset=dataset,
-                                                                          as_of=as_of)
+            # A failure may carry its checks (dbt's data tests): the outcome and lineage then name them.
+            outcome = getattr(exc, "outcome", None) or from_gate_failure(
+                exc, gate=self.gate_kind, dataset=dataset, as_of=as_of, checks=tuple(getattr(exc, "checks", ())))
         except BaseException as exc:
             self._error = exc
             raise

@@ -151,8 +151,27 @@ def run_dbt_build(project_dir: str | Path, *, profiles_dir: str | Path | None = 
     if result.errors:
         raise DbtBuildFailed(_error_message(result), result=result)
     if failed:
-        raise DbtTestFailed(_failure_message(failed, samples, result), result=result)
+        error = DbtTestFailed(_failure_message(failed, samples, result), result=result)
+        error.checks = test_checks(result, samples)
+        raise error
     return result
+
+
+def test_checks(result: DbtBuildResult, samples: Mapping[str, tuple[list[str], list[tuple[Any, ...]]]]) -> tuple[Any, ...]:
+    """Every data test of the build as a gate check (observed versus expected), for the gate's outcome
+    and its lineage assertions."""
+    from airflow_provider_parity.outcomes.model import Check
+
+    as_of = result.vars.get("parity_as_of")
+    checks = []
+    for node in (n for n in result.nodes if n.resource_type == "test"):
+        failed = node.status == _FAIL
+        observed, expected = (_observed_expected(node, samples.get(node.name), as_of) if failed
+                              else ("0 failing rows", "0 failing rows"))
+        name = f"{node.test or node.name}({node.column})" if node.column else str(node.test or node.name)
+        checks.append(Check(name=name, success=not failed, column=node.column, observed=observed, expected=expected,
+                            severity="warn" if node.status == "warn" else "error"))
+    return tuple(checks)
 
 
 def _release_duckdb() -> None:

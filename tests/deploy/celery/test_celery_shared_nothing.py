@@ -211,8 +211,6 @@ def test_every_openlineage_event_validates(celery_stack: Stack, all_runs: list[R
         validate_event(event)
 
 
-@pytest.mark.xfail(strict=True, reason="provider: a blocked dbt_build's FAIL event carries dataQualityAssertions "
-                                       "with no assertions (its failed dbt tests are not mapped to checks; issue 12)")
 def test_the_blocked_gate_fail_event_names_its_failed_checks(celery_stack: Stack, broken_features: Run) -> None:
     failed = [event for event in _lineage_events(celery_stack)
               if event["eventType"] == "FAIL" and event["job"]["name"] == "feature_pipeline.dbt_build"]

@@ -125,6 +125,11 @@ def test_each_fault_blocks_the_build_with_one_line(tmp_path, fault, error, says,
     assert isinstance(result, DbtBuildResult) and not result.success
     if error is DbtTestFailed:
         assert (result.failures, result.errors) == (1, 0), message
+        # Every data test becomes a gate check; the failed one carries what dbt observed.
+        checks = info.value.checks
+        assert len(checks) == sum(n.resource_type == "test" for n in result.nodes) > 1
+        [failed] = [c for c in checks if not c.success]
+        assert failed.observed and failed.observed in message and failed.expected in message
     else:
         assert result.errors == 1 and result.skipped > 0
     assert not Path(features_path(lake, parse_day(DAY))).exists()  # nothing exported for a blocked day
