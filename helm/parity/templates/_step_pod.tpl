@@ -40,13 +40,23 @@ spec:
         {{- toYaml .Values.steps.resources | nindent 8 }}
       securityContext:
         allowPrivilegeEscalation: false
+        readOnlyRootFilesystem: true
         capabilities:
           drop: ["ALL"]
       volumeMounts:
+        # A read-only root filesystem: dbt, duckdb and the MLflow client write only to /tmp and HOME.
+        - name: tmp
+          mountPath: /tmp
+        - name: home
+          mountPath: /home/airflow
         - name: contracts
           mountPath: {{ .Values.contracts.mountPath }}
           readOnly: true
   volumes:
+    - name: tmp
+      emptyDir: {}
+    - name: home
+      emptyDir: {}
     - name: contracts
       configMap:
         name: {{ include "parity.name" (dict "root" . "suffix" "contracts") }}

@@ -142,6 +142,26 @@ def test_mlflow_reads_its_credentials_from_existing_secrets(renders: dict[str, l
     assert service["spec"]["selector"].items() <= labels.items()
 
 
+def test_pods_run_as_non_root_with_a_read_only_root_filesystem_where_airflow_allows(
+        renders: dict[str, list[dict[str, Any]]], chart_default_values: dict[str, Any]) -> None:
+    """The chart's own pods (MLflow, the step pod template) run non-root on a read-only root filesystem with
+    writable /tmp and HOME; Airflow's pods run non-root (Airflow writes under AIRFLOW_HOME, so its root
+    filesystem stays writable)."""
+    import yaml
+
+    deployment = find(renders["mlflow-enabled"], "Deployment", "parity-mlflow")["spec"]["template"]["spec"]
+    template = yaml.safe_load(find(renders["defaults"], "ConfigMap", "parity-pod-template")["data"]["step.yaml"])["spec"]
+    for spec in (deployment, template):
+        assert spec["securityContext"]["runAsNonRoot"] is True
+        container = spec["containers"][0]
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+        assert container["securityContext"]["allowPrivilegeEscalation"] is False
+        mounts = {m["mountPath"] for m in container["volumeMounts"]}
+        assert {"/tmp", "/home/airflow"} <= mounts
+    airflow = chart_default_values["airflow"]["securityContexts"]
+    assert airflow["pod"]["runAsNonRoot"] is True and airflow["containers"]["allowPrivilegeEscalation"] is False
+
+
 def test_settings_reach_airflow_and_the_step_pods(renders: dict[str, list[dict[str, Any]]]) -> None:
     objects = renders["mlflow-enabled"]
     settings = find(objects, "ConfigMap", "parity-env")["data"]
