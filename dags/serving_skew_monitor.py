@@ -1,7 +1,9 @@
 """serving_skew_monitor: what serving sees versus what the champion was trained on, hourly.
 
 Finds the champion's pinned training snapshot through MLflow, compares the recent serving
-feature log with it feature by feature (drift report with attribution), and on a breach
+feature log with it feature by feature (drift report with attribution), compares every logged
+request with the offline features of the same customer as of the request (per-entity skew:
+``feature_skew``), and on a breach
 alerts (GateAlertNotifier) and emits the ``churn.serving_skew_breach`` asset, which triggers
 daily_retraining, unless the newest model is younger than the minimum retraining interval.
 """
@@ -14,6 +16,7 @@ from airflow.sdk import DAG, get_current_context, task
 
 from airflow_provider_parity.compat import AirflowSkipException
 from airflow_provider_parity.notifications.gate_alert import GateAlertNotifier
+from airflow_provider_parity.operators.feature_skew import FeatureSkewGateOperator
 from airflow_provider_parity.operators.verdict import GateVerdictOperator
 from churn.assets import SKEW_BREACH
 from churn.dagdefaults import DAG_DEFAULTS, GATE_CALLBACKS, skew_gate
@@ -48,6 +51,19 @@ with DAG(
         on_failure_callback=[*GATE_CALLBACKS, GateAlertNotifier(alert_file=settings.alert_file)],
     )
 
+    # Value by value: each logged request against the offline features of its customer as of the
+    # request (a day's features hold from the start of that day). Distribution drift cannot see an
+    # online path that rounds differently; this gate names the feature and the customers.
+    entity_skew = FeatureSkewGateOperator(
+        task_id="feature_skew",
+        serving_log=settings.serving_log_table,
+        offline=settings.features_table,
+        contract_path=settings.contract_path,
+        as_of_column="feature_date",
+        log_lookback=settings.skew_lookback,
+        on_failure_callback=[*GATE_CALLBACKS, GateAlertNotifier(alert_file=settings.alert_file)],
+    )
+
     @task(trigger_rule="one_failed", outlets=[SKEW_BREACH])
     def request_retraining() -> str:
         """Ask for retraining (an asset event) unless the newest model is too young."""
@@ -64,5 +80,7 @@ with DAG(
         context["outlet_events"][SKEW_BREACH].extra = {"reason": reason, "run_id": context["run_id"]}
         return f"retraining requested: {reason}"
 
-    verdict = GateVerdictOperator(task_id="verdict", gates=["serving_skew"])
-    find_champion() >> skew >> request_retraining() >> verdict
+    verdict = GateVerdictOperator(task_id="verdict", gates=["serving_skew", "feature_skew"])
+    champion = find_champion()
+    champion >> skew >> request_retraining() >> verdict
+    champion >> entity_skew >> verdict

@@ -29,7 +29,10 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / ".parity" / "demo"
-DAYS = [("clean day", (), False), ("serving drift", (), True), ("broken contract", ("null_spike",), False)]
+# (label, raw-data faults, what the online path does wrong: "drift" shifts the served distribution,
+# "rounding" serves 2% of customers a rounded average ticket).
+DAYS = [("clean day", (), ""), ("serving drift", (), "drift"), ("broken contract", ("null_spike",), ""),
+        ("online rounding", (), "rounding")]
 
 
 def configure(out: Path) -> None:
@@ -118,10 +121,11 @@ def summary(results: list[tuple[str, Any]], out: Path) -> bool:
             print(f"      note: {note}")
     with quiet(out / "airflow.log"):
         champion = champion_training_input(model_name=settings.model_name, mlflow_conn_id=settings.mlflow_conn_id)
-    first, second, third = (day for _, day in results)
+    first, second, third, fourth = (day for _, day in results)
     expected_ok = (first.retraining.ran("promotion_gate") and second.retraining.blocked_by == "skew_gate"
                    and third.features.blocked_by == "dbt_build" and third.retraining.blocked_by == "features_fresh"
-                   and champion is not None and champion["model_version"] == "1")
+                   and fourth.monitor.blocked_by == "feature_skew" and not second.retraining.ran("register")
+                   and champion is not None)
     if champion:
         print(f"\n  champion: {settings.model_name} v{champion['model_version']}, trained on {champion['uri']} "
               f"version {champion['version']} (fingerprint {champion['fingerprint'][:16]}...)")
@@ -139,7 +143,8 @@ def summary(results: list[tuple[str, Any]], out: Path) -> bool:
     print(f"  lineage:  {out / 'openlineage.jsonl'}")
     print(f"  mlflow:   mlflow ui --backend-store-uri {os.environ['MLFLOW_TRACKING_URI']}")
     print(f"  logs:     {out / 'airflow.log'}")
-    print("\n" + ("every day ended as it should: clean data promoted, drift and the broken contract blocked"
+    print("\n" + ("every day ended as it should: clean data promoted; drift, the broken contract and the "
+                  "rounding online path blocked"
                   if expected_ok else "UNEXPECTED: see the rows above and the log"))
     return bool(expected_ok)
 
@@ -157,10 +162,11 @@ def main() -> int:
 
     today = datetime.now(UTC).date()
     results = []
-    for offset, (label, faults, drift) in enumerate(DAYS):
+    for offset, (label, faults, serving) in enumerate(DAYS):
         day = today - timedelta(days=len(DAYS) - offset)
         print(f"\n  day {offset + 1} ({day}): {label}")
-        results.append((label, run_day(day, faults=faults, serving_drift=drift, wrap=progress(log))))
+        results.append((label, run_day(day, faults=faults, serving_drift=serving == "drift",
+                                       serving_rounding=serving == "rounding", wrap=progress(log))))
     return 0 if summary(results, OUT) else 1
 
 

@@ -285,8 +285,19 @@ def write_raw(lake_uri: str, day: date, raw: RawDay) -> dict[str, str]:
     return paths
 
 
+ROUNDED_SHARE = 50
+"""With ``rounding``, one customer in this many (by a stable hash of the id) is served a rounded ticket."""
+
+
+def rounded_customers(customer_ids: Collection[str]) -> set[str]:
+    """The customers whose average ticket the faulty online path rounds (a stable 2% of them)."""
+    import zlib
+
+    return {c for c in customer_ids if zlib.crc32(str(c).encode()) % ROUNDED_SHARE == 0}
+
+
 def serving_traffic(features: pa.Table, *, day: date, n_requests: int = 1000, seed: int = 7, drift: bool = False,
-                    model_version: str | None = None) -> pa.Table:
+                    rounding: bool = False, model_version: str | None = None) -> pa.Table:
     """What the online service logged on ``day``: feature rows as served, without the label.
 
     Args:
@@ -295,6 +306,9 @@ def serving_traffic(features: pa.Table, *, day: date, n_requests: int = 1000, se
         n_requests: rows to log.
         seed: fixes the sample.
         drift: shift the traffic clearly: avg_ticket_30d x1.8, orders_30d up, 40% of plans premium.
+        rounding: the classic online/offline skew: for 2% of customers (:func:`rounded_customers`) the
+            online path serves ``avg_ticket_30d`` rounded to whole units, a distribution change far too
+            small for drift to see, a per-entity mismatch for every one of them.
         model_version: the version recorded on each request (null when None).
 
     Returns:
@@ -314,10 +328,23 @@ def serving_traffic(features: pa.Table, *, day: date, n_requests: int = 1000, se
     rows = rows.take(rng.integers(0, features.num_rows, n_requests))
     if drift:
         rows = _drifted(rows, rng)
+    if rounding:
+        rows = _rounded(rows)
     served = _utc(day, np.sort(rng.integers(0, 86_400, n_requests)))
     rows = rows.append_column("request_id", pa.array([f"R{day:%Y%m%d}{i:06d}" for i in range(n_requests)], pa.string()))
     rows = rows.append_column("served_at", served)
     return rows.append_column("model_version", pa.array([model_version] * n_requests, pa.string()))
+
+
+def _rounded(rows: pa.Table) -> pa.Table:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    hit = pa.array([c in rounded_customers(set(rows["customer_id"].to_pylist()))
+                    for c in rows["customer_id"].to_pylist()])
+    index = rows.column_names.index("avg_ticket_30d")
+    return rows.set_column(index, "avg_ticket_30d",
+                           pc.if_else(hit, pc.round(rows["avg_ticket_30d"], 0), rows["avg_ticket_30d"]))
 
 
 def _drifted(rows: pa.Table, rng: np.random.Generator) -> pa.Table:

@@ -80,7 +80,7 @@ def run_dag(dag_id: str, day: date, conf_: dict[str, Any] | None = None) -> RunO
     return RunOutcome(dag_id, dag_run.run_id, state, tasks, verdict_of(dag_id, dag_run.run_id))
 
 
-def run_day(day: date, *, faults: Collection[str] = (), serving_drift: bool = False,
+def run_day(day: date, *, faults: Collection[str] = (), serving_drift: bool = False, serving_rounding: bool = False,
             settings: Settings | None = None, retraining_conf: dict[str, Any] | None = None,
             wrap: Callable[[str, Callable[[], Any]], Any] | None = None) -> DayResult:
     """One simulated day through the three scheduled DAGs.
@@ -98,7 +98,8 @@ def run_day(day: date, *, faults: Collection[str] = (), serving_drift: bool = Fa
     if features.ran("write_features"):
         serving = call("serving traffic", lambda: log_serving_traffic(
             lake_uri=settings.lake_uri, features_table=settings.features_table,
-            contract_path=settings.contract_path, day=day.isoformat(), drift=serving_drift))
+            contract_path=settings.contract_path, day=day.isoformat(), drift=serving_drift,
+            rounding=serving_rounding))
     else:
         notes.append("no new features: the online service served yesterday's and logged no traffic")
     retraining = call("daily_retraining", lambda: run_dag("daily_retraining", day, retraining_conf))

@@ -16,8 +16,11 @@ from airflow_provider_parity.exceptions import ConfigurationError
 
 
 def log_serving_traffic(*, lake_uri: str, features_table: str, contract_path: str, day: str, drift: bool = False,
-                        n_requests: int = 1000, seed: int = 7) -> dict[str, Any]:
+                        rounding: bool = False, n_requests: int = 1000, seed: int = 7) -> dict[str, Any]:
     """Serve ``n_requests`` requests for ``day`` from that day's features and log what was served.
+
+    ``drift`` shifts the served distribution; ``rounding`` serves 2% of customers a rounded
+    ``avg_ticket_30d`` (``churn.datagen.serving_traffic``).
 
     Returns:
         ``{"rows", "version", "boundary": {"passed", "failures"}}``: the serving log version written
@@ -36,13 +39,14 @@ def log_serving_traffic(*, lake_uri: str, features_table: str, contract_path: st
     features = features.filter(pc.equal(features["feature_date"], served_day))
     if features.num_rows == 0:
         raise ConfigurationError(f"no features for {day} in {features_table}: run feature_pipeline for that day first")
-    traffic = serving_traffic(features, day=served_day, n_requests=n_requests, seed=seed, drift=drift)
+    traffic = serving_traffic(features, day=served_day, n_requests=n_requests, seed=seed, drift=drift,
+                              rounding=rounding)
     # The features served on a day are judged as of the end of that day (freshness included).
     boundary = check_batch(load_contract(contract_path), traffic.drop_columns(
         [c for c in ("request_id", "served_at", "model_version") if c in traffic.column_names]),
         now=datetime.combine(served_day + timedelta(days=1), time(), tzinfo=UTC))
     written = write_version(f"{lake_uri}/serving/feature_log", traffic, mode="append",
-                            write_id=f"serving:{day}:{seed}:{int(drift)}")
+                            write_id=f"serving:{day}:{seed}:{int(drift)}:{int(rounding)}")
     return {"rows": traffic.num_rows, "version": written.snapshot.version,
             "boundary": {"passed": boundary.success, "failures": [r.message() for r in boundary.failures]}}
 

@@ -15,6 +15,7 @@ reproducibility audit of the champion.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from datetime import date
@@ -68,7 +69,8 @@ def story(bundle: dict[str, Any]) -> dict[str, Any]:
         "clean": run_day(DAYS[0]),
         "drift": run_day(DAYS[1], serving_drift=True),
         "broken": run_day(DAYS[2], faults=["null_spike"]),
-        "strict": run_day(DAYS[3], retraining_conf=STRICT_POLICY),
+        # Clean features, a strict promotion policy, and an online path that rounds 2% of tickets.
+        "strict": run_day(DAYS[3], retraining_conf=STRICT_POLICY, serving_rounding=True),
     }
 
 
@@ -177,3 +179,20 @@ def test_the_champions_training_set_reproduces(story: dict[str, Any]) -> None:
 
     outcome = run_dag("reproduce_training_set", DAYS[3], {"model_name": MODEL, "version": "1"})
     assert outcome.tasks == {"reproduce": "success"}
+
+
+def test_an_online_path_that_rounds_is_blocked_per_entity_while_drift_stays_quiet(story: dict[str, Any],
+                                                                                  bundle: dict[str, Any]) -> None:
+    """The classic incident: serving re-implements a feature with another rounding rule. The served
+    distribution barely moves (the distribution gates pass); value by value, the customers differ."""
+    from churn.datagen import rounded_customers
+
+    day = story["strict"]
+    assert day.retraining.tasks["skew_gate"] == "success"
+    assert day.monitor.tasks["serving_skew"] == "success"
+    assert day.monitor.blocked_by == "feature_skew"
+    assert "avg_ticket_30d" in day.monitor.reason
+    named = [c for c in re.findall(r"C\d{6}", day.monitor.reason)]
+    assert named and set(named) <= rounded_customers(named), day.monitor.reason
+    alerts = [json.loads(line) for line in Path(bundle["AIRFLOW__PARITY__ALERT_FILE"]).read_text().splitlines()]
+    assert any(a["task_id"] == "feature_skew" and "avg_ticket_30d" in a["reason"] for a in alerts)
