@@ -127,8 +127,8 @@ class LabelQualityResult:
                     f"Krippendorff's alpha {_num(self.krippendorff_alpha)}")
         blame = [f"worst annotator {_annotator(a)}" for a in [self.worst_annotator] if a is not None]
         blame += [f"worst class '{c.name}' (kappa {_num(c.kappa)})" for c in [self.worst_class] if c is not None]
-        verdict = {"failed": "failed", "warned": "warned", "insufficient_data": "too little overlap to judge"}
-        return f"{head} {verdict.get(self.status, self.status)}: " + "; ".join([c.message() for c in failed] + blame)
+        note = "no item was rated twice; " if self.status == "insufficient_data" else ""
+        return f"{head}: {note}" + "; ".join([c.message() for c in failed] + blame)
 
     def outcome(self, *, name: str | None = None, dataset: str | None = None) -> GateOutcome:
         """The gate's outcome: a failed error-severity check blocks; warnings and too little overlap do not."""
