@@ -14,7 +14,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -248,7 +248,7 @@ def feature_conflicts(ratings: Ratings, labels: list[str | None], features: pa.T
         raise SchemaMismatchError(f"the features table has no column(s) {', '.join(missing)}", source=source)
     labelled = pa.table({"__item": ratings.items, "__label": pa.array(labels, pa.string())})
     rows = features.select([item, *columns]).set_column(0, "__item", as_text(features[item]))
-    joined = rows.join(labelled, "__item", join_type="inner").filter(pc.is_valid(pa.field("__label")))
+    joined = rows.join(labelled, "__item", join_type="inner")
     if joined.num_rows == 0:
         return None, 0
     groups = joined.group_by(columns).aggregate([("__label", "count_distinct"), ("__label", "count")])
@@ -259,47 +259,37 @@ def feature_conflicts(ratings: Ratings, labels: list[str | None], features: pa.T
 
 # --- the checks -----------------------------------------------------------------------------
 
-CheckFactory = Callable[[LabelQualityResult, "LabelThresholds", str], Check | None]
-
-
-def _minimum(name: str, value: float | None, floor: float | None, column: str, where: str = "",
-             undefined: str = "") -> Check | None:
-    if floor is None:
+def _bound(name: str, value: float | None, limit: float | None, column: str, *, upper: bool = False,
+           where: str = "", undefined: str = "") -> Check | None:
+    """The check of one threshold (None: the contract does not set it). A value that could not be
+    measured is a warning, not a verdict: it neither passes nor blocks."""
+    if limit is None:
         return None
-    if value is None:
-        return Check(name=name, success=False, column=column, observed=f"undefined: {undefined}",
-                     expected=f">= {floor:g}", severity="warn")
-    return Check(name=name, success=value >= floor, column=column, observed=f"{value:.4f}{where}",
-                 expected=f">= {floor:g}")
-
-
-def _maximum(name: str, value: float | None, ceiling: float | None, column: str, where: str = "",
-             undefined: str = "") -> Check | None:
-    if ceiling is None:
-        return None
+    expected = f"{'<=' if upper else '>='} {limit:g}"
     if value is None:
         return Check(name=name, success=False, column=column, observed=f"not measured: {undefined}",
-                     expected=f"<= {ceiling:g}", severity="warn")
-    return Check(name=name, success=value <= ceiling, column=column, observed=f"{value:.4f}{where}",
-                 expected=f"<= {ceiling:g}")
+                     expected=expected, severity="warn")
+    held = value <= limit if upper else value >= limit
+    return Check(name=name, success=held, column=column, observed=f"{value:.4f}{where}", expected=expected)
 
 
 def _agreement_checks(r: LabelQualityResult, t: LabelThresholds, col: str) -> Iterator[Check | None]:
     pair = min(r.judged_pairs, key=lambda p: p.kappa if p.kappa is not None else 2.0, default=None)
-    yield _minimum("cohen_kappa", pair.kappa if pair else None, t.min_cohen_kappa, col,
-                   f" ('{pair.first}' and '{pair.second}', {pair.items} items)" if pair else "",
-                   f"no two annotators share {t.min_shared_items} items with more than one class")
-    yield _minimum("fleiss_kappa", r.fleiss_kappa, t.min_fleiss_kappa, col,
-                   undefined="no item rated twice, or one class only")
-    yield _minimum("krippendorff_alpha", r.krippendorff_alpha, t.min_krippendorff_alpha, col,
-                   f" ({r.level})", "no item rated twice, or one value only")
+    yield _bound("cohen_kappa", pair.kappa if pair else None, t.min_cohen_kappa, col,
+                 where=f" ('{pair.first}' and '{pair.second}', {pair.items} items)" if pair else "",
+                 undefined=f"no two annotators share {t.min_shared_items} items with more than one class")
+    yield _bound("fleiss_kappa", r.fleiss_kappa, t.min_fleiss_kappa, col,
+                 undefined="no item rated twice, or one class only")
+    yield _bound("krippendorff_alpha", r.krippendorff_alpha, t.min_krippendorff_alpha, col, where=f" ({r.level})",
+                 undefined="no item rated twice, or one value only")
     worst_c = r.worst_class
-    yield _minimum("class_kappa", worst_c.kappa if worst_c else None, t.min_class_kappa, col,
-                   f" (class '{worst_c.name}')" if worst_c else "", "no item rated twice, or one class only")
+    yield _bound("class_kappa", worst_c.kappa if worst_c else None, t.min_class_kappa, col,
+                 where=f" (class '{worst_c.name}')" if worst_c else "",
+                 undefined="no item rated twice, or one class only")
     worst_a = r.worst_annotator
-    yield _minimum("annotator_kappa", worst_a.kappa if worst_a else None, t.min_annotator_kappa, col,
-                   f" (annotator '{worst_a.name}', {worst_a.shared_items} shared items)" if worst_a else "",
-                   f"no annotator shares {t.min_shared_items} items with the others")
+    yield _bound("annotator_kappa", worst_a.kappa if worst_a else None, t.min_annotator_kappa, col,
+                 where=f" (annotator '{worst_a.name}', {worst_a.shared_items} shared items)" if worst_a else "",
+                 undefined=f"no annotator shares {t.min_shared_items} items with the others")
 
 
 def _coverage_checks(r: LabelQualityResult, t: LabelThresholds, col: str) -> Iterator[Check | None]:
@@ -307,13 +297,14 @@ def _coverage_checks(r: LabelQualityResult, t: LabelThresholds, col: str) -> Ite
         thin = min(r.annotator_stats, key=lambda a: (a.items, a.name))
         yield Check(name="items_per_annotator", success=thin.items >= t.min_items_per_annotator,
                     observed=f"{thin.items} (annotator '{thin.name}')", expected=f">= {t.min_items_per_annotator}")
-    yield _maximum("conflict_share", r.conflict_share, t.max_conflict_share, col,
-                   f" ({round((r.conflict_share or 0) * r.rated_twice)} of {r.rated_twice} items rated twice or more)",
-                   "no item rated twice")
-    yield _maximum("label_drift", r.label_drift, t.max_label_drift, col, " (total variation vs the reference)",
-                   "no reference labels given")
-    yield _maximum("feature_conflict_share", r.feature_conflict_share, t.max_feature_conflict_share, col,
-                   f" ({r.feature_conflict_items} items)", "no features table given, or no labelled item in it")
+    conflicts = round((r.conflict_share or 0) * r.rated_twice)
+    yield _bound("conflict_share", r.conflict_share, t.max_conflict_share, col, upper=True,
+                 where=f" ({conflicts} of {r.rated_twice} items rated twice or more)", undefined="no item rated twice")
+    yield _bound("label_drift", r.label_drift, t.max_label_drift, col, upper=True,
+                 where=" (total variation vs the reference)", undefined="no reference labels given")
+    yield _bound("feature_conflict_share", r.feature_conflict_share, t.max_feature_conflict_share, col, upper=True,
+                 where=f" ({r.feature_conflict_items} items)",
+                 undefined="no features table given, or no labelled item in it")
 
 
 def judge(result: LabelQualityResult, policy: LabelPolicy) -> list[Check]:
