@@ -128,20 +128,16 @@ def pairwise_kappas(ratings: IntArray, n_classes: int, min_items: int) -> list[P
 
 
 def annotator_pairs(ratings: IntArray, annotator: int) -> tuple[IntArray, IntArray, int]:
-    """The annotator's label and another annotator's label, once per other rating of the same item.
+    """The annotator's label and another annotator's label, once per other rating of the same item:
+    Cohen's kappa of these two lists is the annotator's agreement with the others.
 
     Returns (theirs, others', items they share with anyone).
     """
     mine = ratings[:, annotator]
     others = np.delete(ratings, annotator, axis=1)
-    rows, cols = np.nonzero((mine != MISSING)[:, None] & (others != MISSING))
-    return mine[rows], others[rows, cols], len(np.unique(rows))
-
-
-def annotator_kappa(ratings: IntArray, annotator: int, n_classes: int) -> tuple[float | None, int]:
-    """Cohen's kappa of the annotator's labels against the others' labels of the same items, and the items shared."""
-    theirs, others, items = annotator_pairs(ratings, annotator)
-    return cohen_kappa(theirs, others, n_classes), items
+    both = (mine != MISSING)[:, None] & (others != MISSING)
+    rows, cols = np.nonzero(both)
+    return mine[rows], others[rows, cols], int(both.any(axis=1).sum())
 
 
 def conflicting(counts: FloatArray) -> npt.NDArray[np.bool_]:

@@ -167,8 +167,7 @@ def _annotator(stat: AnnotatorStat) -> str:
 # --- the statistics -------------------------------------------------------------------------
 
 
-def _confusion(ratings: Ratings, annotator: int) -> tuple[str, str, int, int] | None:
-    theirs, others, _ = ag.annotator_pairs(ratings.matrix, annotator)
+def _confusion(ratings: Ratings, theirs: ag.IntArray, others: ag.IntArray) -> tuple[str, str, int, int] | None:
     k = len(ratings.classes)
     table = np.bincount(others * k + theirs, minlength=k * k).reshape(k, k)
     np.fill_diagonal(table, 0)
@@ -184,10 +183,11 @@ def annotator_stats(ratings: Ratings, min_shared: int) -> list[AnnotatorStat]:
     k, per = len(ratings.classes), ratings.items_per_annotator()
     stats = []
     for j, name in enumerate(ratings.annotators):
-        kappa, shared = ag.annotator_kappa(ratings.matrix, j, k)
+        theirs, others, shared = ag.annotator_pairs(ratings.matrix, j)
+        kappa = ag.cohen_kappa(theirs, others, k)
         judged = shared >= min_shared and kappa is not None
         stats.append(AnnotatorStat(name, int(per[j]), shared, kappa, judged,
-                                   _confusion(ratings, j) if judged else None))
+                                   _confusion(ratings, theirs, others) if judged else None))
     return sorted(stats, key=lambda a: (not a.judged, a.kappa if a.kappa is not None else 2.0, a.name))
 
 

@@ -127,7 +127,8 @@ def test_annotator_and_pairwise_kappas_equal_scikit_learn_on_the_pairs(seed):
                 if o != j and label != ag.MISSING:
                     theirs.append(row[j])
                     others.append(label)
-        ours, _ = ag.annotator_kappa(ratings, j, k)
+        mine, with_others, _ = ag.annotator_pairs(ratings, j)
+        ours = ag.cohen_kappa(mine, with_others, k)
         assert _close(ours, _sklearn_kappa(np.array(theirs), np.array(others)) if theirs else None)
     for pair in ag.pairwise_kappas(ratings, k, min_items=2):
         both = (ratings[:, pair.first] != ag.MISSING) & (ratings[:, pair.second] != ag.MISSING)
@@ -167,7 +168,8 @@ def test_one_annotator_leaves_every_agreement_undefined():
     assert ag.fleiss_kappa(counts) is None and ag.krippendorff_alpha(counts) is None
     assert ag.class_kappas(counts) == [None, None]
     assert ag.pairwise_kappas(ratings, 2, min_items=2) == []
-    assert ag.annotator_kappa(ratings, 0, 2) == (None, 0)
+    mine, others, shared = ag.annotator_pairs(ratings, 0)
+    assert ag.cohen_kappa(mine, others, 2) is None and shared == 0
     with pytest.raises((ValueError, ZeroDivisionError)):  # the package has no answer either
         krippendorff.alpha(reliability_data=_reliability(ratings), level_of_measurement="nominal")
 
