@@ -39,6 +39,7 @@ COMMAND_MODULES = (
     "airflow_provider_parity.commands.step",
     "airflow_provider_parity.commands.outcomes",
     "airflow_provider_parity.commands.explain",
+    "airflow_provider_parity.commands.labels",
 )
 
 

@@ -27,6 +27,8 @@ def get_provider_info() -> dict[str, Any]:
              "external-doc-url": "https://mlflow.org/docs/latest/ml/model-registry/"},
             {"integration-name": "Parity Steps", "tags": ["software"],
              "external-doc-url": "https://github.com/airflow-provider-parity/airflow-provider-parity"},
+            {"integration-name": "Parity Label Quality", "tags": ["software"],
+             "external-doc-url": "https://github.com/airflow-provider-parity/airflow-provider-parity"},
         ],
         "operators": [
             {"integration-name": "Parity Data Contracts",
@@ -36,6 +38,7 @@ def get_provider_info() -> dict[str, Any]:
             {"integration-name": "Parity Delta Lake", "python-modules": [f"{PACKAGE}.operators.delta"]},
             {"integration-name": "Parity MLflow", "python-modules": [f"{PACKAGE}.operators.mlflow"]},
             {"integration-name": "Parity Steps", "python-modules": [f"{PACKAGE}.operators.step"]},
+            {"integration-name": "Parity Label Quality", "python-modules": [f"{PACKAGE}.operators.labels"]},
         ],
         "sensors": [
             {"integration-name": "Parity Delta Lake", "python-modules": [f"{PACKAGE}.sensors.delta"]},
@@ -62,6 +65,7 @@ def get_provider_info() -> dict[str, Any]:
             f"{PACKAGE}.operators.drift.DriftReportLink",
             f"{PACKAGE}.operators.feature_skew.SkewReportLink",
             f"{PACKAGE}.operators.mlflow.MlflowModelVersionLink",
+            f"{PACKAGE}.operators.labels.LabelQualityReportLink",
         ],
         "config": {
             "parity": {

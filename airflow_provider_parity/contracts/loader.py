@@ -274,6 +274,33 @@ def _table_problems(contract: Contract, known: set[str]) -> Iterator[tuple[PathK
             yield ("freshness", "column"), f"column '{fresh.column}' must be a date or timestamp"
 
 
+def _label_problems(contract: Contract, known: set[str]) -> Iterator[tuple[PathKey, str]]:
+    labels = contract.labels
+    if labels is None:
+        return
+    if labels.column not in known:
+        yield ("labels", "column"), f"column '{labels.column}' is not declared in columns"
+    elif contract.column(labels.column).role != "label":
+        yield ("labels", "column"), f"column '{labels.column}' has role {contract.column(labels.column).role}, not label"
+    cols = labels.annotations
+    if cols.item not in known:
+        yield ("labels", "annotations", "item"), f"column '{cols.item}' (the items' key) is not declared in columns"
+    names = [("item", cols.item), ("annotator", cols.annotator), ("label", cols.label), ("time", cols.time)]
+    for j, (key, name) in enumerate(names):
+        if name is not None and name in [other for _, other in names[:j]]:
+            yield ("labels", "annotations", key), f"column '{name}' is named twice in the annotations table"
+    classes = labels.classes
+    if labels.level == "ordinal" and classes is None:
+        yield ("labels", "level"), "ordinal labels need labels.classes, in order"
+    if classes is not None and len({str(c).lower() for c in classes}) < len(classes):
+        yield ("labels", "classes"), "a class is listed twice"
+    if classes is not None and len(classes) < 2:
+        yield ("labels", "classes"), f"agreement needs at least two classes, got {len(classes)}"
+    features = [c for c in contract.columns if c.role == "feature"]
+    if labels.thresholds.max_feature_conflict_share is not None and not features:
+        yield ("labels", "thresholds", "max_feature_conflict_share"), "the contract declares no feature column"
+
+
 def _side_problems(contract: Contract, known: set[str]) -> Iterator[tuple[PathKey, str]]:
     env = contract.environments
     yield from _unknown(("environments", "training_only"), env.training_only, known)
@@ -307,6 +334,7 @@ def semantic_problems(contract: Contract) -> Iterator[tuple[PathKey, str]]:
         seen.setdefault(col.name, i)
         yield from _column_problems(i, col)
     yield from _table_problems(contract, set(seen))
+    yield from _label_problems(contract, set(seen))
     yield from _side_problems(contract, set(seen))
     yield from _skew_problems(contract, set(seen))
 

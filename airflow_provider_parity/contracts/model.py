@@ -200,6 +200,63 @@ class SchemaPolicy(_Strict):
     """What ``parity contract diff`` demands of a contract change that breaks readers."""
 
 
+LevelOfMeasurement = Literal["nominal", "ordinal"]
+
+
+class AnnotationColumns(_Strict):
+    """The annotations table: one row per (item, annotator) label."""
+
+    item: str = Field(default="item_id", min_length=1)
+    """The labelled item's id: a column of the contract (its key), so features join on it."""
+    annotator: str = Field(default="annotator_id", min_length=1)
+    label: str = Field(default="label", min_length=1)
+    time: str | None = None
+    """When the label was given: an annotator's latest label of an item counts. Without it, an
+    annotator labelling an item twice is bad input (which label counts would be a guess)."""
+
+
+class LabelThresholds(_Strict):
+    """What the label-quality gate demands; a threshold left out is not checked.
+
+    Kappas and alpha are 1 for perfect agreement and 0 for chance agreement (Landis and Koch
+    call 0.61-0.80 "substantial"; Krippendorff accepts alpha >= 0.667 for tentative conclusions).
+    """
+
+    min_cohen_kappa: float | None = Field(default=None, ge=-1.0, le=1.0)
+    """Cohen's kappa of every pair of annotators sharing at least ``min_shared_items`` items."""
+    min_fleiss_kappa: float | None = Field(default=None, ge=-1.0, le=1.0)
+    min_krippendorff_alpha: float | None = Field(default=None, ge=-1.0, le=1.0)
+    min_class_kappa: float | None = Field(default=None, ge=-1.0, le=1.0)
+    """Per class: Fleiss' kappa of that class against all others."""
+    min_annotator_kappa: float | None = Field(default=None, ge=-1.0, le=1.0)
+    """Per annotator with at least ``min_shared_items`` co-rated items: Cohen's kappa of their labels
+    against the other annotators' labels of the same items."""
+    min_items_per_annotator: int | None = Field(default=None, ge=1)
+    max_conflict_share: float | None = Field(default=None, ge=0.0, le=1.0)
+    """Share of items rated at least twice whose labels are not all equal."""
+    max_label_drift: float | None = Field(default=None, ge=0.0, le=1.0)
+    """Total variation distance between the items' consensus labels and the reference's labels."""
+    max_feature_conflict_share: float | None = Field(default=None, ge=0.0, le=1.0)
+    """Share of items whose identical feature values carry different consensus labels."""
+    min_shared_items: int = Field(default=10, ge=2)
+    """Fewer co-rated items than this: a pair or an annotator is listed, not judged (too noisy)."""
+
+
+class LabelPolicy(_Strict):
+    """Label quality: who labelled what, and how far they must agree before training may learn it."""
+
+    column: str = Field(min_length=1)
+    """The label column of the contract's table (role ``label``)."""
+    level: LevelOfMeasurement = "nominal"
+    """Krippendorff's alpha's distance: every disagreement equal (nominal), or by rank (ordinal)."""
+    classes: list[str | int | bool] | None = None
+    """The label values, in order for ordinal labels (required then); else the observed values."""
+    annotations: AnnotationColumns = AnnotationColumns()
+    thresholds: LabelThresholds = LabelThresholds()
+    audit_sample: int = Field(default=20, ge=0)
+    """Conflicting items listed in the report for a person to re-check."""
+
+
 class Environments(_Strict):
     """Columns that exist on one side only, e.g. the label is never served."""
 
@@ -256,6 +313,8 @@ class Contract(_Strict):
     """Critical columns and their minimum non-null ratio (0..1)."""
     schema_policy: SchemaPolicy = SchemaPolicy()
     environments: Environments = Environments()
+    labels: LabelPolicy | None = None
+    """Label quality (annotations, agreement thresholds); None keeps earlier fingerprints."""
     drift: DriftPolicy = DriftPolicy()
     tolerances: Tolerances = Tolerances()
     # None, not a default policy: an absent key stays out of the canonical form, so adding the
