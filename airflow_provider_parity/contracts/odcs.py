@@ -3,7 +3,7 @@
 What ODCS expresses natively is written natively (properties, logical types, required,
 unique, primary key, ranges and patterns as ``logicalTypeOptions``, allowed values and
 completeness as quality rules, freshness as an SLA property); what it has no field for
-(roles, environments, drift policy, tolerances, schema policy) travels in a ``parity``
+(roles, environments, drift policy, tolerances, schema policy, SLOs) travels in a ``parity``
 custom property, so ``from_odcs(to_odcs(c))`` gives back the same contract (same
 fingerprint). Contracts written by other tools import from the native fields alone.
 """
@@ -22,7 +22,7 @@ _TO_ODCS = {"string": "string", "integer": "integer", "float": "number", "boolea
             "date": "date", "timestamp": "timestamp"}
 _FROM_ODCS = {**{v: k for k, v in _TO_ODCS.items()}, "time": "string", "object": "string", "array": "string"}
 # Contract keys with no ODCS field: carried in the "parity" custom property.
-_PARITY_ONLY = ("schema_policy", "environments", "drift", "tolerances")
+_PARITY_ONLY = ("schema_policy", "environments", "drift", "tolerances", "slos")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -82,7 +82,8 @@ def to_odcs(contract: Contract) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "apiVersion": API_VERSION, "kind": "DataContract", "id": ds.name, "name": ds.name, "version": ds.version,
         "status": "active", "team": [{"username": ds.owner, "role": "owner"}], "schema": [schema],
-        "customProperties": [{"property": "parity", "value": {k: contract.canonical_dict()[k] for k in _PARITY_ONLY}}],
+        "customProperties": [{"property": "parity", "value": {k: v for k, v in contract.canonical_dict().items()
+                                                             if k in _PARITY_ONLY}}],
     }
     if ds.description:
         doc["description"] = {"purpose": ds.description}
