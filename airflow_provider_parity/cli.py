@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "airflow_provider_parity.commands.reproduce",
     "airflow_provider_parity.commands.step",
     "airflow_provider_parity.commands.outcomes",
+    "airflow_provider_parity.commands.slo",
 )
 
 

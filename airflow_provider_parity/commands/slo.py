@@ -1,0 +1,129 @@
+"""``parity slo``: the contracts' SLOs measured from the results ledger, and the Prometheus rules.
+
+* ``parity slo report --contract C [--contract C2] [--ledger URI] [--window 28d] [--at T] [--json]``:
+  attainment, error budget left and burn rates per SLO; exit 1 when a budget is exhausted.
+* ``parity slo rules CONTRACT... --out rules.yaml``: recording and alerting rules for Prometheus.
+* ``parity slo metrics [--ledger URI]``: the ledger in the Prometheus text format (what
+  ``/parity/metrics`` serves), for ``promtool check metrics`` or a node-exporter textfile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_parity.exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from airflow_provider_parity.contracts.model import Contract
+    from airflow_provider_parity.outcomes.model import GateOutcome
+    from airflow_provider_parity.slo.attainment import SloStatus
+
+
+def _ledger(args: argparse.Namespace) -> str:
+    from airflow_provider_parity.commands.outcomes import default_ledger
+
+    ledger = args.ledger or default_ledger()
+    if not ledger:
+        raise ConfigurationError("no ledger: pass --ledger URI or set AIRFLOW__PARITY__LEDGER_URI")
+    return str(ledger)
+
+
+def _at(text: str | None) -> datetime:
+    if not text:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigurationError(f"--at {text!r}: expected an ISO date or timestamp") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _contracts(paths: list[str]) -> list[Contract]:
+    from airflow_provider_parity.contracts.loader import load_contract
+
+    if not paths:
+        raise ConfigurationError("no contract: pass --contract FILE (once per dataset)")
+    contracts = [load_contract(p) for p in paths]
+    without = [p for p, c in zip(paths, contracts, strict=True) if c.slos is None or not c.slos.objectives()]
+    if without:
+        raise ConfigurationError(f"{without[0]}: the contract declares no SLOs (add an slos section)")
+    return contracts
+
+
+def _window(text: str | None) -> str | None:
+    from airflow_provider_parity.contracts.model import parse_duration
+
+    if text is None:
+        return None
+    try:
+        parse_duration(text)
+    except ValueError as exc:
+        raise ConfigurationError(f"--window: {exc}") from None
+    return text
+
+
+def ledger_outcomes(ledger: str, since: datetime) -> list[GateOutcome]:
+    """The ledger's outcomes finished since ``since``, oldest first."""
+    from airflow_provider_parity.outcomes.ledger import read_table
+    from airflow_provider_parity.outcomes.model import GateOutcome
+
+    table = read_table(ledger, since=since)
+    return [] if table is None else [GateOutcome.from_dict(json.loads(t)) for t in table.column("outcome").to_pylist()]
+
+
+def _pct(value: float | None, digits: int = 2) -> str:
+    return "n/a" if value is None else f"{value:.{digits}%}"
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}x"
+
+
+def _line(status: SloStatus) -> str:
+    burns = "  ".join(f"{b.alert.severity} {b.alert.factor:g}x {b.alert.long}/{b.alert.short} "
+                      f"{_rate(b.long_rate)}/{_rate(b.short_rate)}{' FIRING' if b.firing else ''}"
+                      for b in status.burn_rates)
+    flag = "  EXHAUSTED" if status.exhausted else ""
+    measured = f"{_pct(status.attainment)} ({status.good}/{status.total})"
+    return (f"  {status.slo:<15} {_pct(status.objective):>8} {status.window:>6}  {measured:<20} "
+            f"{_pct(status.budget_remaining, 1):>8}{flag}  {burns}")
+
+
+def _report(args: argparse.Namespace) -> int:
+    from airflow_provider_parity.slo.attainment import lookback, measure
+
+    contracts = _contracts(args.contract)
+    window = _window(args.window)
+    now = _at(args.at)
+    outcomes = ledger_outcomes(_ledger(args), now - lookback(contracts, window))
+    statuses = [s for c in contracts for s in measure(c, outcomes, now=now, window=window)]
+    if args.json:
+        print(json.dumps([s.to_dict() for s in statuses], indent=2))
+    else:
+        for contract in contracts:
+            print(f"{contract.ref} (windows ending {now.isoformat(timespec='seconds')})")
+            print(f"  {'SLO':<15} {'target':>8} {'window':>6}  {'attainment':<20} {'budget':>8}  burn rate long/short")
+            for status in (s for s in statuses if s.contract == contract.ref):
+                print(_line(status))
+    exhausted = [s for s in statuses if s.exhausted]
+    for status in exhausted:
+        print(f"parity: error budget exhausted: {status.dataset} {status.slo} attained "
+              f"{_pct(status.attainment)} against {_pct(status.objective)} over {status.window}", file=sys.stderr)
+    return 1 if exhausted else 0
+
+
+def register(subparsers: Any) -> None:
+    slo = subparsers.add_parser("slo", help="data SLOs: attainment from the ledger, Prometheus rules and metrics")
+    sub = slo.add_subparsers(dest="slo_command", required=True, metavar="SUBCOMMAND")
+    report = sub.add_parser("report", help="attainment, error budget left and burn rates per SLO (exit 1: a budget "
+                                           "is exhausted)")
+    report.add_argument("--contract", action="append", default=[], metavar="C", help="a contract with slos (repeat)")
+    report.add_argument("--ledger", metavar="URI", help="the ledger's Delta table (default: AIRFLOW__PARITY__LEDGER_URI)")
+    report.add_argument("--window", metavar="W", help="measure attainment over W (e.g. 7d) instead of each SLO's window")
+    report.add_argument("--at", metavar="T", help="the end of every window (ISO timestamp; default: now)")
+    report.add_argument("--json", action="store_true", help="print the statuses as JSON")
+    report.set_defaults(func=_report)
