@@ -116,6 +116,20 @@ def _report(args: argparse.Namespace) -> int:
     return 1 if exhausted else 0
 
 
+def _rules(args: argparse.Namespace) -> int:
+    from airflow_provider_parity.contracts.loader import load_contract
+    from airflow_provider_parity.fileio import atomic_write_text
+    from airflow_provider_parity.slo.rules import render_rules
+
+    text = render_rules([load_contract(p) for p in args.contracts])
+    if args.out:
+        atomic_write_text(args.out, text)
+        print(f"wrote {args.out}")
+    else:
+        print(text, end="")
+    return 0
+
+
 def register(subparsers: Any) -> None:
     slo = subparsers.add_parser("slo", help="data SLOs: attainment from the ledger, Prometheus rules and metrics")
     sub = slo.add_subparsers(dest="slo_command", required=True, metavar="SUBCOMMAND")
@@ -127,3 +141,9 @@ def register(subparsers: Any) -> None:
     report.add_argument("--at", metavar="T", help="the end of every window (ISO timestamp; default: now)")
     report.add_argument("--json", action="store_true", help="print the statuses as JSON")
     report.set_defaults(func=_report)
+    rules = sub.add_parser("rules", help="Prometheus recording and alerting rules (burn rates, blocked gates, stale "
+                                         "tables) for the contracts")
+    rules.add_argument("contracts", nargs="+", metavar="CONTRACT", help="contract files")
+    rules.add_argument("--out", metavar="FILE", help="write the rule file here (default: stdout)")
+    rules.set_defaults(func=_rules)
+
