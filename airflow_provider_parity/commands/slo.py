@@ -130,6 +130,14 @@ def _rules(args: argparse.Namespace) -> int:
     return 0
 
 
+def _metrics(args: argparse.Namespace) -> int:
+    from airflow_provider_parity.outcomes.ledger import read_table
+    from airflow_provider_parity.slo.metrics import render
+
+    print(render(read_table(_ledger(args))), end="")
+    return 0
+
+
 def register(subparsers: Any) -> None:
     slo = subparsers.add_parser("slo", help="data SLOs: attainment from the ledger, Prometheus rules and metrics")
     sub = slo.add_subparsers(dest="slo_command", required=True, metavar="SUBCOMMAND")
@@ -146,4 +154,7 @@ def register(subparsers: Any) -> None:
     rules.add_argument("contracts", nargs="+", metavar="CONTRACT", help="contract files")
     rules.add_argument("--out", metavar="FILE", help="write the rule file here (default: stdout)")
     rules.set_defaults(func=_rules)
+    metrics = sub.add_parser("metrics", help="the ledger as Prometheus metrics (what /parity/metrics serves)")
+    metrics.add_argument("--ledger", metavar="URI", help="the ledger's Delta table (default: AIRFLOW__PARITY__LEDGER_URI)")
+    metrics.set_defaults(func=_metrics)
 

@@ -52,11 +52,16 @@ def contract_version(outcome: GateOutcome) -> str:
     return outcome.contract.partition("@")[2].partition("#")[0]
 
 
-def finished(outcome: GateOutcome) -> datetime | None:
-    if not outcome.finished_at:
+def moment(text: str | None) -> datetime | None:
+    """An outcome's ISO 8601 time in UTC (a time without zone is UTC, as the ledger writes it)."""
+    if not text:
         return None
-    moment = datetime.fromisoformat(outcome.finished_at)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    value = datetime.fromisoformat(text)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def finished(outcome: GateOutcome) -> datetime | None:
+    return moment(outcome.finished_at)
 
 
 def _completeness(outcome: GateOutcome) -> list[bool]:
