@@ -57,15 +57,15 @@ def _number(value: object) -> float | None:
 def _counters(outcomes: list[GateOutcome], families: dict[str, Samples]) -> None:
     counts: Counter[tuple[str, Labels]] = Counter()
     for o in outcomes:
-        labels = (("dataset", dataset_key(o)), ("contract_version", contract_version(o)), ("gate", o.label),
+        labels: Labels = (("dataset", dataset_key(o)), ("contract_version", contract_version(o)), ("gate", o.label),
                   ("kind", o.gate), ("status", o.status))
         counts[names.GATE_OUTCOMES, labels] += 1
         for event in slo_events(o):
-            key = (("dataset", event.dataset), ("slo", event.slo))
+            key: Labels = (("dataset", event.dataset), ("slo", event.slo))
             counts[names.SLO_EVENTS, key] += 1
             counts[names.SLO_BAD_EVENTS, key] += 0 if event.good else 1  # a zero too: the ratio needs both
-    for (name, labels), count in counts.items():
-        families[name][labels] = count
+    for (name, series), count in counts.items():
+        families[name][series] = count
 
 
 def _freshness(o: GateOutcome, dataset: Labels, families: dict[str, Samples]) -> None:
