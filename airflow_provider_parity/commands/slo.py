@@ -131,10 +131,9 @@ def _rules(args: argparse.Namespace) -> int:
 
 
 def _metrics(args: argparse.Namespace) -> int:
-    from airflow_provider_parity.outcomes.ledger import read_table
-    from airflow_provider_parity.slo.metrics import render
+    from airflow_provider_parity.slo.metrics import render_ledger
 
-    print(render(read_table(_ledger(args))), end="")
+    print(render_ledger(_ledger(args)), end="")
     return 0
 
 

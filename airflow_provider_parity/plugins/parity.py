@@ -70,11 +70,10 @@ def create_app() -> Any:
     @app.get("/metrics")
     def metrics() -> Response:
         from airflow_provider_parity.operators.base import ledger_uri, storage_options
-        from airflow_provider_parity.outcomes.ledger import read_table
-        from airflow_provider_parity.slo.metrics import render
+        from airflow_provider_parity.slo.metrics import render_ledger
 
         try:
-            text = render(read_table(ledger_uri(), storage_options=storage_options()))
+            text = render_ledger(ledger_uri(), storage_options=storage_options())
         except ServiceUnavailable as exc:  # a failed scrape (up == 0), not an empty one that hides the ledger
             raise HTTPException(status_code=503, detail=str(exc)) from None
         return Response(content=text, media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from airflow_provider_parity.outcomes.model import GateOutcome
@@ -138,3 +138,37 @@ def render(ledger_table: pa.Table | None) -> str:
         return ""
     column = ledger_table.column("outcome").to_pylist()
     return render_outcomes(GateOutcome.from_dict(json.loads(text)) for text in column)
+
+
+_RENDERED: dict[str, tuple[int, str]] = {}
+"""Per ledger URI: the Delta version last rendered and its text (a scrape re-reads only a changed ledger)."""
+
+
+def render_ledger(ledger_uri: str, *, storage_options: Mapping[str, str] | None = None) -> str:
+    """:func:`render` of the ledger at ``ledger_uri``, re-read only when its Delta version moved.
+
+    Prometheus scrapes every few seconds; reading every outcome each time costs about a second per
+    10,000 outcomes, while the ledger changes a few times a day.
+
+    Raises:
+        ServiceUnavailable: the store did not answer.
+    """
+    from deltalake import DeltaTable
+
+    from airflow_provider_parity.delta.storage import normalize_table_uri, redact_uri
+    from airflow_provider_parity.exceptions import ServiceUnavailable
+    from airflow_provider_parity.outcomes.ledger import read_table
+
+    uri = normalize_table_uri(ledger_uri)
+    options = dict(storage_options or {}) or None
+    try:
+        version = DeltaTable(uri, storage_options=options).version() if DeltaTable.is_deltatable(uri, options) else -1
+    except OSError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ServiceUnavailable(f"ledger {redact_uri(uri)} unreachable: {first}") from None
+    cached = _RENDERED.get(uri)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    text = render(read_table(ledger_uri, storage_options=storage_options)) if version >= 0 else ""
+    _RENDERED[uri] = (version, text)
+    return text

@@ -6,11 +6,11 @@ import shutil
 import subprocess
 
 import pytest
-from slo_ledger import NOW
+from slo_ledger import NOW, day_outcomes
 
-from airflow_provider_parity.outcomes.ledger import read_table
+from airflow_provider_parity.outcomes.ledger import append_outcome, read_table
 from airflow_provider_parity.outcomes.model import Check, GateOutcome
-from airflow_provider_parity.slo.metrics import render, render_outcomes
+from airflow_provider_parity.slo.metrics import render, render_ledger, render_outcomes
 
 
 def _samples(text: str) -> dict[str, float]:
@@ -38,6 +38,17 @@ def test_render_counts_the_ledger(daily_ledger) -> None:
     text = render(read_table(ledger))
     assert "s3://" not in text and "scheduled__" not in text and "reason" not in text
     assert render(None) == ""
+
+
+def test_render_ledger_rereads_only_a_changed_ledger(daily_ledger, tmp_path, example_contract) -> None:  # type: ignore[no-untyped-def]
+    assert render_ledger(str(tmp_path / "nothing")) == ""
+    ledger = daily_ledger()
+    first = render_ledger(ledger)
+    assert first == render(read_table(ledger)) and render_ledger(ledger) is first  # unchanged: the cached text
+    [late, _] = day_outcomes(example_contract.ref, 28, fresh=False)
+    append_outcome(ledger, late)
+    after = _samples(render_ledger(ledger))
+    assert after['parity_slo_bad_events_total{dataset="customer_features",slo="freshness"}'] == 1
 
 
 def test_drift_and_champion_gauges_and_escaping() -> None:
