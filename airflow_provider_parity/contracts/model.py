@@ -12,9 +12,9 @@ import hashlib
 import json
 import re
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 LogicalType = Literal["string", "integer", "float", "boolean", "date", "timestamp"]
 """Logical column types. Physical widths (int32/int64) are the engine's business."""
@@ -158,6 +158,14 @@ class DriftPolicy(_Strict):
     """Allowed ratio current/reference rows, as (min, max)."""
 
 
+def _duration_text(value: str) -> str:
+    parse_duration(value)
+    return value
+
+
+DurationText = Annotated[str, AfterValidator(_duration_text)]
+"""A duration as written in the contract (``"28d"``), checked by :func:`parse_duration`."""
+
 SloKind = Literal["freshness", "completeness", "gate_pass_rate"]
 """What an SLO counts: freshness judgements that passed, completeness checks that held, gate
 outcomes that did not block."""
@@ -172,13 +180,7 @@ class Objective(_Strict):
 
     objective: float
     """Share of good events, strictly between 0 and 1, e.g. 0.995 (the error budget is 1 - objective)."""
-    window: str = "28d"
-
-    @field_validator("window")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        parse_duration(value)
-        return value
+    window: DurationText = "28d"
 
     @property
     def window_delta(self) -> timedelta:
@@ -196,14 +198,8 @@ class BurnRateAlert(_Strict):
 
     severity: Literal["page", "ticket"]
     factor: float = Field(gt=0)
-    long: str
-    short: str
-
-    @field_validator("long", "short")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        parse_duration(value)
-        return value
+    long: DurationText
+    short: DurationText
 
     @property
     def long_delta(self) -> timedelta:
