@@ -20,7 +20,6 @@ from airflow_provider_parity.exceptions import ConfigurationError
 if TYPE_CHECKING:
     from airflow_provider_parity.contracts.model import Contract
     from airflow_provider_parity.outcomes.model import GateOutcome
-    from airflow_provider_parity.slo.attainment import SloStatus
 
 
 def _ledger(args: argparse.Namespace) -> str:
@@ -75,26 +74,9 @@ def ledger_outcomes(ledger: str, since: datetime) -> list[GateOutcome]:
     return [] if table is None else [GateOutcome.from_dict(json.loads(t)) for t in table.column("outcome").to_pylist()]
 
 
-def _pct(value: float | None, digits: int = 2) -> str:
-    return "n/a" if value is None else f"{value:.{digits}%}"
-
-
-def _rate(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}x"
-
-
-def _line(status: SloStatus) -> str:
-    burns = "  ".join(f"{b.alert.severity} {b.alert.factor:g}x {b.alert.long}/{b.alert.short} "
-                      f"{_rate(b.long_rate)}/{_rate(b.short_rate)}{' FIRING' if b.firing else ''}"
-                      for b in status.burn_rates)
-    flag = "  EXHAUSTED" if status.exhausted else ""
-    measured = f"{_pct(status.attainment)} ({status.good}/{status.total})"
-    return (f"  {status.slo:<15} {_pct(status.objective):>8} {status.window:>6}  {measured:<20} "
-            f"{_pct(status.budget_remaining, 1):>8}{flag}  {burns}")
-
-
 def _report(args: argparse.Namespace) -> int:
     from airflow_provider_parity.slo.attainment import lookback, measure
+    from airflow_provider_parity.slo.report import exhausted_message, report_lines
 
     contracts = _contracts(args.contract)
     window = _window(args.window)
@@ -104,15 +86,10 @@ def _report(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([s.to_dict() for s in statuses], indent=2))
     else:
-        for contract in contracts:
-            print(f"{contract.ref} (windows ending {now.isoformat(timespec='seconds')})")
-            print(f"  {'SLO':<15} {'target':>8} {'window':>6}  {'attainment':<20} {'budget':>8}  burn rate long/short")
-            for status in (s for s in statuses if s.contract == contract.ref):
-                print(_line(status))
+        print("\n".join(report_lines(contracts, statuses, now)))
     exhausted = [s for s in statuses if s.exhausted]
     for status in exhausted:
-        print(f"parity: error budget exhausted: {status.dataset} {status.slo} attained "
-              f"{_pct(status.attainment)} against {_pct(status.objective)} over {status.window}", file=sys.stderr)
+        print(f"parity: {exhausted_message(status)}", file=sys.stderr)
     return 1 if exhausted else 0
 
 
