@@ -19,10 +19,11 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   echo "==> installing PostgreSQL for the production-like test (Debian postgresql)"
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >/dev/null
 fi
-# The SLO tests run Prometheus' own rule engine and server (promtool check/test rules, a scrape on loopback).
-if ! command -v promtool >/dev/null 2>&1; then
-  echo "==> installing Prometheus and promtool for the SLO rule tests (Debian prometheus)"
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus) >/dev/null
+# The SLO tests run Prometheus' own rule engine and server (promtool check/test rules, a scrape on loopback)
+# and a real Alertmanager (amtool check-config, delivery to a loopback receiver).
+if ! command -v promtool >/dev/null 2>&1 || ! command -v amtool >/dev/null 2>&1; then
+  echo "==> installing Prometheus, promtool and Alertmanager for the SLO tests (Debian prometheus, prometheus-alertmanager)"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus prometheus-alertmanager) >/dev/null
 fi
 echo "==> syncing the locked environment (uv.lock, all extras)"
 python3 -m uv sync --frozen --all-extras --quiet
