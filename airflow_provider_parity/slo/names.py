@@ -23,6 +23,7 @@ CHAMPION_VERSION = "parity_champion_version"  # {model}: the version the latest 
 
 # Recording rules (level:metric:operation, as Prometheus' naming guide says).
 ERROR_RATIO = "parity:slo_error_ratio:rate{window}"
+SLO_OBJECTIVE = "parity:slo_objective"  # {dataset, slo, window}: the contract's objective
 
 
 def error_ratio(window: str) -> str:

@@ -10,7 +10,8 @@ Per contract with ``slos``:
   (only with a freshness section).
 
 The recording rules (``parity:slo_error_ratio:rate<window>``, one per window any contract uses)
-are shared by every contract, so two contracts never record the same series twice.
+are shared by every contract, so two contracts never record the same series twice; each contract
+group also records its objectives (``parity:slo_objective{dataset, slo, window}``) for dashboards.
 """
 
 from __future__ import annotations
@@ -33,6 +34,12 @@ def _recording(window: str) -> dict[str, Any]:
     ratio = (f"sum by (dataset, slo) (rate({names.SLO_BAD_EVENTS}[{window}]))\n/\n"
              f"sum by (dataset, slo) (rate({names.SLO_EVENTS}[{window}]))")
     return {"record": names.error_ratio(window), "expr": ratio}
+
+
+def _objective(contract: Contract, kind: SloKind, objective: Objective) -> dict[str, Any]:
+    """The objective as a series, so a dashboard can show the budget left without knowing the contracts."""
+    return {"record": names.SLO_OBJECTIVE, "expr": f"vector({objective.objective:g})",
+            "labels": {"dataset": contract.name, "slo": kind, "window": objective.window}}
 
 
 def _burn_alert(contract: Contract, kind: SloKind, objective: Objective, alert: BurnRateAlert) -> dict[str, Any]:
@@ -84,9 +91,11 @@ def rule_groups(contracts: Sequence[Contract]) -> dict[str, Any]:
         groups.append({"name": "parity-slo-recording", "rules": [_recording(w) for w in windows]})
     for contract in contracts:
         slos = contract.slos
-        alerts = [] if slos is None else [_burn_alert(contract, kind, objective, alert)
-                                          for kind, objective in slos.objectives().items() for alert in slos.alerts()]
-        groups.append({"name": f"parity-{contract.name}", "rules": alerts + _gate_alerts(contract)})
+        objectives = list(slos.objectives().items()) if slos else []
+        recorded = [_objective(contract, kind, objective) for kind, objective in objectives]
+        alerts = [_burn_alert(contract, kind, objective, alert)
+                  for kind, objective in objectives for alert in (slos.alerts() if slos else ())]
+        groups.append({"name": f"parity-{contract.name}", "rules": recorded + alerts + _gate_alerts(contract)})
     return {"groups": groups}
 
 
