@@ -162,6 +162,7 @@ def slo_summary(outcomes: list[Any], out: Path, contract_path: str) -> None:
         print(f"    {line}")
     rules = atomic_write_text(out / "prometheus-rules.yaml", render_rules([contract]))
     print(f"  rules:    {rules}  (parity slo rules: burn-rate, blocked-gate and stale-table alerts)")
+    print(f"  grafana:  {REPO / 'helm' / 'parity' / 'files' / 'grafana-dashboard.json'}  (import in Grafana)")
 
 
 def main() -> int:
