@@ -1,7 +1,8 @@
 """``parity slo``: the contracts' SLOs measured from the results ledger, and the Prometheus rules.
 
-* ``parity slo report --contract C [--contract C2] [--ledger URI] [--window 28d] [--at T] [--json]``:
-  attainment, error budget left and burn rates per SLO; exit 1 when a budget is exhausted.
+* ``parity slo report [--contract C ...] [--ledger URI] [--window 28d] [--at T] [--json]``:
+  attainment, error budget left and burn rates per SLO; exit 1 when a budget is exhausted. Without
+  ``--contract``, the contracts with SLOs in ``AIRFLOW__PARITY__CONTRACTS_DIR``.
 * ``parity slo rules CONTRACT... --out rules.yaml``: recording and alerting rules for Prometheus.
 * ``parity slo metrics [--ledger URI]``: the ledger in the Prometheus text format (what
   ``/parity/metrics`` serves), for ``promtool check metrics`` or a node-exporter textfile.
@@ -11,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_parity.exceptions import ConfigurationError
@@ -42,10 +45,17 @@ def _at(text: str | None) -> datetime:
 
 
 def _contracts(paths: list[str]) -> list[Contract]:
+    """The contracts named, else those with SLOs in ``AIRFLOW__PARITY__CONTRACTS_DIR`` (the bundle's)."""
     from airflow_provider_parity.contracts.loader import load_contract
 
     if not paths:
-        raise ConfigurationError("no contract: pass --contract FILE (once per dataset)")
+        folder = os.environ.get("AIRFLOW__PARITY__CONTRACTS_DIR")
+        found = [load_contract(p) for p in sorted(Path(folder).glob("*.yaml"))] if folder else []
+        with_slos = [c for c in found if c.slos is not None and c.slos.objectives()]
+        if not with_slos:
+            raise ConfigurationError("no contract: pass --contract FILE (once per dataset) or set "
+                                     "AIRFLOW__PARITY__CONTRACTS_DIR to a folder of contracts with slos")
+        return with_slos
     contracts = [load_contract(p) for p in paths]
     without = [p for p, c in zip(paths, contracts, strict=True) if c.slos is None or not c.slos.objectives()]
     if without:
@@ -119,7 +129,8 @@ def register(subparsers: Any) -> None:
     sub = slo.add_subparsers(dest="slo_command", required=True, metavar="SUBCOMMAND")
     report = sub.add_parser("report", help="attainment, error budget left and burn rates per SLO (exit 1: a budget "
                                            "is exhausted)")
-    report.add_argument("--contract", action="append", default=[], metavar="C", help="a contract with slos (repeat)")
+    report.add_argument("--contract", action="append", default=[], metavar="C",
+                        help="a contract with slos (repeat; default: those in AIRFLOW__PARITY__CONTRACTS_DIR)")
     report.add_argument("--ledger", metavar="URI", help="the ledger's Delta table (default: AIRFLOW__PARITY__LEDGER_URI)")
     report.add_argument("--window", metavar="W", help="measure attainment over W (e.g. 7d) instead of each SLO's window")
     report.add_argument("--at", metavar="T", help="the end of every window (ISO timestamp; default: now)")

@@ -66,11 +66,23 @@ def test_report_bad_input_exits_2(example_contract_path, capsys, extra, message)
 
 
 def test_report_needs_contracts_with_slos(tmp_path, capsys, monkeypatch) -> None:
-    monkeypatch.delenv("AIRFLOW__PARITY__LEDGER_URI", raising=False)
-    monkeypatch.delenv("AIRFLOW__PARITY__LAKE_URI", raising=False)
+    monkeypatch.delenv("AIRFLOW__PARITY__CONTRACTS_DIR", raising=False)
     assert main(["slo", "report", "--ledger", str(tmp_path)]) == 2
     assert "no contract: pass --contract" in capsys.readouterr().err
     plain = tmp_path / "plain.yaml"
     plain.write_text("dataset: {name: orders, owner: team, version: 1.0.0}\ncolumns: [{name: id, type: integer}]\n")
     assert main(["slo", "report", "--contract", str(plain), "--ledger", str(tmp_path)]) == 2
     assert "declares no SLOs" in capsys.readouterr().err
+
+
+def test_report_defaults_to_the_bundles_contracts(daily_ledger, example_contract_path, tmp_path, capsys,
+                                                  monkeypatch) -> None:
+    folder = tmp_path / "contracts"
+    folder.mkdir()
+    (folder / "customer_features.yaml").write_text(example_contract_path.read_text())
+    (folder / "plain.yaml").write_text("dataset: {name: orders, owner: team, version: 1.0.0}\n"
+                                       "columns: [{name: id, type: integer}]\n")
+    monkeypatch.setenv("AIRFLOW__PARITY__CONTRACTS_DIR", str(folder))
+    assert main(["slo", "report", "--ledger", daily_ledger(), "--at", NOW.isoformat()]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("customer_features@") and "orders@" not in out
