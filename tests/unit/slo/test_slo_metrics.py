@@ -76,3 +76,15 @@ def test_promtool_accepts_the_exposition(daily_ledger) -> None:
     result = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True, timeout=60)
     # check metrics exits 0 and prints nothing when the text parses and follows the naming conventions.
     assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
+
+
+def test_parity_slo_metrics_cli(daily_ledger, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from airflow_provider_parity.cli import main
+
+    ledger = daily_ledger()
+    assert main(["slo", "metrics", "--ledger", ledger]) == 0
+    assert capsys.readouterr().out == render(read_table(ledger))
+    monkeypatch.delenv("AIRFLOW__PARITY__LEDGER_URI", raising=False)
+    monkeypatch.delenv("AIRFLOW__PARITY__LAKE_URI", raising=False)
+    assert main(["slo", "metrics"]) == 2
+    assert "no ledger" in capsys.readouterr().err

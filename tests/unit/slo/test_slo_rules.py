@@ -148,3 +148,17 @@ def test_blocked_gate_and_stale_table_alerts(tmp_path: Path, example_contract) -
         {"rule_files": ["rules.yaml"], "evaluation_interval": "1h", "tests": [test]}, sort_keys=False))
     result = _promtool("test", "rules", "tests.yaml", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_parity_slo_rules_cli(tmp_path: Path, example_contract_path: Path, example_contract, capsys) -> None:  # type: ignore[no-untyped-def]
+    from airflow_provider_parity.cli import main
+
+    out = tmp_path / "rules.yaml"
+    assert main(["slo", "rules", str(example_contract_path), "--out", str(out)]) == 0
+    assert out.read_text() == render_rules([example_contract])
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(example_contract_path.read_text().replace("objective: 0.95", "objective: 95", 1))
+    target = tmp_path / "not-written.yaml"
+    assert main(["slo", "rules", str(broken), "--out", str(target)]) == 2
+    assert "slos.freshness.objective: an objective is a share" in capsys.readouterr().err
+    assert not target.exists()  # bad input leaves no file behind
