@@ -3,13 +3,17 @@
 UV_RUN := python3 -m uv run --frozen --all-extras --no-sync
 PACKAGE := airflow_provider_parity
 
-.PHONY: setup demo test test-unit test-integration test-deploy prodlike lint typecheck bench
+.PHONY: setup demo test test-unit test-integration test-deploy prodlike lint typecheck bench rules
 
 setup:
 	@bash scripts/setup.sh
 
 demo: setup
 	$(UV_RUN) python scripts/demo.py
+
+# The contracts' SLO alerts as the Prometheus rule file the Helm chart ships (PrometheusRule).
+rules:
+	$(UV_RUN) parity slo rules contracts/*.yaml --out helm/parity/files/prometheus-rules.yaml
 
 # Everything CI runs: lint, types, then every test (unit and integration).
 test: setup lint typecheck

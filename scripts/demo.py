@@ -11,7 +11,8 @@ own ``dag.test()``:
                                        is blocked because the features are now stale
 
 Ends with a summary: which gates passed or blocked and why, the model and data versions,
-and where the reports are. Exit 0 when every day ended as it should, 1 otherwise.
+each SLO's attainment and error budget over the simulated days, where the reports are and the
+generated Prometheus rules. Exit 0 when every day ended as it should, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -140,6 +141,7 @@ def summary(results: list[tuple[str, Any]], out: Path) -> bool:
     blocked = sum(o.blocking for o in outcomes)
     print(f"  ledger:   {ledger}  ({len(outcomes)} gate outcomes, {blocked} blocking: "
           f"parity outcomes --ledger {ledger})")
+    slo_summary(outcomes, out, settings.contract_path)
     print(f"  lineage:  {out / 'openlineage.jsonl'}")
     print(f"  mlflow:   mlflow ui --backend-store-uri {os.environ['MLFLOW_TRACKING_URI']}")
     print(f"  logs:     {out / 'airflow.log'}")
@@ -147,6 +149,25 @@ def summary(results: list[tuple[str, Any]], out: Path) -> bool:
                   "rounding online path blocked"
                   if expected_ok else "UNEXPECTED: see the rows above and the log"))
     return bool(expected_ok)
+
+
+def slo_summary(outcomes: list[Any], out: Path, contract_path: str) -> None:
+    """Each SLO of the contract measured over the simulated days, and the Prometheus rules for it."""
+    from airflow_provider_parity.contracts import load_contract
+    from airflow_provider_parity.fileio import atomic_write_text
+    from airflow_provider_parity.slo.attainment import measure
+    from airflow_provider_parity.slo.report import report_lines
+    from airflow_provider_parity.slo.rules import render_rules
+
+    contract = load_contract(contract_path)
+    now = datetime.now(UTC)
+    ledger = out / "lake" / "parity" / "ledger"
+    print(f"  slos:     parity slo report --contract {contract_path} --ledger {ledger}")
+    for line in report_lines([contract], measure(contract, outcomes, now=now), now):
+        print(f"    {line}")
+    rules = atomic_write_text(out / "prometheus-rules.yaml", render_rules([contract]))
+    print(f"  rules:    {rules}  (parity slo rules: burn-rate, blocked-gate and stale-table alerts)")
+    print(f"  grafana:  {REPO / 'helm' / 'parity' / 'files' / 'grafana-dashboard.json'}  (import in Grafana)")
 
 
 def main() -> int:

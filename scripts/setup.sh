@@ -24,6 +24,12 @@ if ! command -v redis-server >/dev/null 2>&1; then
   echo "==> installing Redis for the CeleryExecutor test (Debian redis-server)"
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server) >/dev/null
 fi
+# The SLO tests run Prometheus' own rule engine and server (promtool check/test rules, a scrape on loopback)
+# and a real Alertmanager (amtool check-config, delivery to a loopback receiver).
+if ! command -v promtool >/dev/null 2>&1 || ! command -v amtool >/dev/null 2>&1; then
+  echo "==> installing Prometheus, promtool and Alertmanager for the SLO tests (Debian prometheus, prometheus-alertmanager)"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus prometheus-alertmanager) >/dev/null
+fi
 echo "==> syncing the locked environment (uv.lock, all extras)"
 python3 -m uv sync --frozen --all-extras --quiet
 # The project's own packages are an editable install, which uv does not compile: compile them here

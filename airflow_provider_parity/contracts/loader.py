@@ -323,6 +323,27 @@ def _skew_problems(contract: Contract, known: set[str]) -> Iterator[tuple[PathKe
             yield ("columns", i, "skew_tolerance"), f"skew_tolerance needs a numeric column, column '{col.name}' is {col.type}"
     if contract.skew is not None:
         yield from _unknown(("skew", "exclude"), contract.skew.exclude, known)
+def _slo_problems(contract: Contract) -> Iterator[tuple[PathKey, str]]:
+    slos = contract.slos
+    if slos is None:
+        return
+    for j, alert in enumerate(slos.burn_rates or ()):
+        if alert.short_delta >= alert.long_delta:
+            yield ("slos", "burn_rates", j, "short"), (
+                f"the short window {alert.short} must be shorter than the long window {alert.long}")
+    longest = max(slos.alerts(), key=lambda a: a.long_delta, default=None)
+    for kind, objective in slos.objectives().items():
+        if not 0.0 < objective.objective < 1.0:
+            yield ("slos", kind, "objective"), (
+                f"an objective is a share of good events strictly between 0 and 1 (e.g. 0.995), got {objective.objective}")
+        if longest is not None and objective.window_delta < longest.long_delta:
+            yield ("slos", kind, "window"), (
+                f"window {objective.window} is shorter than the {longest.long} burn-rate window "
+                f"({longest.severity}, {longest.factor:g}x): lengthen it or declare slos.burn_rates")
+        if kind == "freshness" and contract.freshness is None:
+            yield ("slos", kind), "a freshness SLO needs the contract's freshness section (what 'fresh' means)"
+        if kind == "completeness" and not contract.completeness:
+            yield ("slos", kind), "a completeness SLO needs critical columns in the contract's completeness section"
 
 
 def semantic_problems(contract: Contract) -> Iterator[tuple[PathKey, str]]:
@@ -337,6 +358,7 @@ def semantic_problems(contract: Contract) -> Iterator[tuple[PathKey, str]]:
     yield from _label_problems(contract, set(seen))
     yield from _side_problems(contract, set(seen))
     yield from _skew_problems(contract, set(seen))
+    yield from _slo_problems(contract)
 
 
 def contract_from_text(text: str, file: str = "<contract>") -> Contract:

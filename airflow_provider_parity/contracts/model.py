@@ -13,9 +13,9 @@ import json
 import math
 import re
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 LogicalType = Literal["string", "integer", "float", "boolean", "date", "timestamp"]
 """Logical column types. Physical widths (int32/int64) are the engine's business."""
@@ -294,6 +294,91 @@ class SkewPolicy(_Strict):
     exclude: list[str] = []
 
 
+def _duration_text(value: str) -> str:
+    parse_duration(value)
+    return value
+
+
+DurationText = Annotated[str, AfterValidator(_duration_text)]
+"""A duration as written in the contract (``"28d"``), checked by :func:`parse_duration`."""
+
+SloKind = Literal["freshness", "completeness", "gate_pass_rate"]
+"""What an SLO counts: freshness judgements that passed, completeness checks that held, gate
+outcomes that did not block."""
+
+
+class Objective(_Strict):
+    """One service level objective: the share of good events over a rolling window.
+
+    The loader rejects an objective outside (0, 1) and a window shorter than the longest
+    burn-rate window (an alert could then look further back than the budget it guards).
+    """
+
+    objective: float
+    """Share of good events, strictly between 0 and 1, e.g. 0.995 (the error budget is 1 - objective)."""
+    window: DurationText = "28d"
+
+    @property
+    def window_delta(self) -> timedelta:
+        return parse_duration(self.window)
+
+    @property
+    def budget(self) -> float:
+        """The error budget: the share of events allowed to be bad."""
+        return 1.0 - self.objective
+
+
+class BurnRateAlert(_Strict):
+    """A multiwindow burn-rate alert (Google SRE workbook, ch. 5): fire when the error ratio is above
+    ``factor`` times the budget over both the ``long`` and the ``short`` window."""
+
+    severity: Literal["page", "ticket"]
+    factor: float = Field(gt=0)
+    long: DurationText
+    short: DurationText
+
+    @property
+    def long_delta(self) -> timedelta:
+        return parse_duration(self.long)
+
+    @property
+    def short_delta(self) -> timedelta:
+        return parse_duration(self.short)
+
+
+# The workbook's factors (14.4x, 6x, 1x: a 30-day budget gone in about 2 days, 5 days, 30 days), on
+# windows stretched for a daily batch pipeline: each short window holds at least the latest daily run
+# (a 5-minute window after a once-a-day run is empty, so its ratio is 0/0 and the alert could never
+# fire), and each long window holds several runs, so one bad run among good ones is a rate, not 0 or 1.
+DAILY_BURN_RATES: tuple[BurnRateAlert, ...] = (
+    BurnRateAlert(severity="page", factor=14.4, long="3d", short="1d"),
+    BurnRateAlert(severity="page", factor=6.0, long="7d", short="1d"),
+    BurnRateAlert(severity="ticket", factor=1.0, long="14d", short="3d"),
+)
+
+
+class Slos(_Strict):
+    """The dataset's published SLOs, measured from the results ledger by ``parity slo``.
+
+    Each is optional; ``burn_rates`` defaults to :data:`DAILY_BURN_RATES` (an hourly pipeline can
+    declare the workbook's own 1h/5m, 6h/30m and 3d/6h pairs).
+    """
+
+    freshness: Objective | None = None
+    completeness: Objective | None = None
+    gate_pass_rate: Objective | None = None
+    burn_rates: list[BurnRateAlert] | None = None
+
+    def objectives(self) -> dict[SloKind, Objective]:
+        """The declared objectives by kind, in a stable order."""
+        found: tuple[tuple[SloKind, Objective | None], ...] = (
+            ("freshness", self.freshness), ("completeness", self.completeness), ("gate_pass_rate", self.gate_pass_rate))
+        return {kind: obj for kind, obj in found if obj is not None}
+
+    def alerts(self) -> tuple[BurnRateAlert, ...]:
+        return tuple(self.burn_rates) if self.burn_rates is not None else DAILY_BURN_RATES
+
+
 class Contract(_Strict):
     """A dataset's data contract.
 
@@ -320,6 +405,8 @@ class Contract(_Strict):
     # None, not a default policy: an absent key stays out of the canonical form, so adding the
     # skew gate left every existing contract's fingerprint (recorded in MLflow tags) unchanged.
     skew: SkewPolicy | None = None
+    slos: Slos | None = None
+    """Published SLOs (freshness, completeness, gate pass rate); None keeps earlier fingerprints."""
 
     @property
     def name(self) -> str:

@@ -3,7 +3,7 @@
 What ODCS expresses natively is written natively (properties, logical types, required,
 unique, primary key, ranges and patterns as ``logicalTypeOptions``, allowed values and
 completeness as quality rules, freshness as an SLA property); what it has no field for
-(roles, environments, drift policy, tolerances, schema policy, label quality) travels in a ``parity``
+(roles, environments, drift policy, tolerances, schema policy, label quality, SLOs) travels in a ``parity``
 custom property, so ``from_odcs(to_odcs(c))`` gives back the same contract (same
 fingerprint). Contracts written by other tools import from the native fields alone.
 """
@@ -22,7 +22,7 @@ _TO_ODCS = {"string": "string", "integer": "integer", "float": "number", "boolea
             "date": "date", "timestamp": "timestamp"}
 _FROM_ODCS = {**{v: k for k, v in _TO_ODCS.items()}, "time": "string", "object": "string", "array": "string"}
 # Contract keys with no ODCS field: carried in the "parity" custom property.
-_PARITY_ONLY = ("schema_policy", "environments", "drift", "tolerances", "skew", "labels")
+_PARITY_ONLY = ("schema_policy", "environments", "drift", "tolerances", "skew", "labels", "slos")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 

@@ -7,6 +7,9 @@ Mounted at ``/parity`` on the api-server (Airflow 3's ``fastapi_apps``):
   links point here, so a report opens from any browser, not through a ``file://`` path on one
   worker's disk. Only URIs under ``[parity] report_dir`` are served.
 * ``GET /parity/outcomes?dataset=&gate=&since=``: gate outcomes from the results ledger, as JSON.
+* ``GET /parity/metrics``: the ledger in the Prometheus text format (``slo.metrics.render``), for
+  Prometheus to scrape with a bearer token (an exporter over the ledger rather than a Pushgateway:
+  the README's "Data SLOs" says why).
 
 Airflow does not authenticate plugin apps (a Starlette mount inherits none of the core API's
 dependencies), so every route here depends on Airflow's own ``get_user``: the JWT the UI holds
@@ -63,6 +66,17 @@ def create_app() -> Any:
         except ValueError as exc:
             raise HTTPException(status_code=400, detail=str(exc)) from None
         return JSONResponse([o.to_dict() for o in found])
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        from airflow_provider_parity.operators.base import ledger_uri, storage_options
+        from airflow_provider_parity.slo.metrics import render_ledger
+
+        try:
+            text = render_ledger(ledger_uri(), storage_options=storage_options())
+        except ServiceUnavailable as exc:  # a failed scrape (up == 0), not an empty one that hides the ledger
+            raise HTTPException(status_code=503, detail=str(exc)) from None
+        return Response(content=text, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     return app
 
