@@ -15,36 +15,44 @@ from typing import Any
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from airflow_provider_parity.fileio import atomic_write_json, atomic_write_text
+    from airflow_provider_parity.exceptions import ConfigurationError
+    from airflow_provider_parity.fileio import check_outputs, commit_outputs, json_text
     from airflow_provider_parity.tracking.client import bounded_requests, make_client, outage_as_error
     from airflow_provider_parity.tracking.explain import explain
 
-    old, new = (None, args.versions[0]) if len(args.versions) == 1 else args.versions
+    if len(args.versions) > 2:
+        raise ConfigurationError(f"explain takes one VERSION or two, got {len(args.versions)}")
+    old, new = (None, str(args.versions[0])) if len(args.versions) == 1 else (str(v) for v in args.versions)
+    check_outputs(args.json, args.html)  # before any work: a path that cannot be written is bad input
     tracking_uri = args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
     with bounded_requests(), outage_as_error(tracking_uri, secrets=(os.environ.get("MLFLOW_TRACKING_PASSWORD"),
                                                                     os.environ.get("MLFLOW_TRACKING_TOKEN"))):
         report = explain(make_client(tracking_uri, args.registry_uri), args.model, old, new, drift=not args.no_drift)
+    outputs: dict[str, str] = {}
     if args.json:
-        atomic_write_json(args.json, report.to_dict())
+        outputs[args.json] = json_text(report.to_dict())
     if args.html:
         from airflow_provider_parity.reports.html import html_table, render_page
 
         rows = [[line.split(" ", 1)[0], line.split(" ", 1)[1].strip() if " " in line else ""]
                 for line in report.summary()[1:]]
-        atomic_write_text(args.html, render_page(f"What changed: {report.model} v{report.old} -> v{report.new}",
-                                                 [("Model", report.model), ("Versions", f"v{report.old} -> v{report.new}"),
-                                                  ("Took", f"{report.seconds:.2f} s")],
-                                                 [("Changes", html_table(["What", "Change"], rows))]))
+        outputs[args.html] = render_page(f"What changed: {report.model} v{report.old} -> v{report.new}",
+                                         [("Model", report.model), ("Versions", f"v{report.old} -> v{report.new}"),
+                                          ("Took", f"{report.seconds:.2f} s")],
+                                         [("Changes", html_table(["What", "Change"], rows))])
+    commit_outputs(outputs)  # both files or neither
     if not args.json or args.print:
         print("\n".join(report.summary()))
     return 0
 
 
 def register(subparsers: Any) -> None:
+    from airflow_provider_parity.commands.args import int_at_least
+
     cmd = subparsers.add_parser("explain", help="what changed between two model versions: data, commits, contract, "
                                 "code, gates, metrics, drift")
     cmd.add_argument("model", help="registered model name")
-    cmd.add_argument("versions", nargs="+", metavar="VERSION",
+    cmd.add_argument("versions", nargs="+", metavar="VERSION", type=int_at_least(1),
                      help="V1 V2, or one version to compare with the one registered before it")
     cmd.add_argument("--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI)")
     cmd.add_argument("--registry-uri", help="MLflow registry URI when not the tracking store")

@@ -69,8 +69,9 @@ def _window(text: str | None) -> str | None:
     if text is None:
         return None
     try:
-        parse_duration(text)
-    except ValueError as exc:
+        if parse_duration(text).total_seconds() <= 0:
+            raise ValueError(f"must be longer than zero, got {text[:40]!r}")
+    except (ValueError, OverflowError) as exc:
         raise ConfigurationError(f"--window: {exc}") from None
     return text
 

@@ -27,6 +27,7 @@ from bad_input_world import BAD_CONTRACTS, BAD_PROFILES, ODCS_EDITS, build_world
 from airflow_provider_parity.cli import main
 
 MAX_LINE = 2000
+REPO = Path(__file__).resolve().parents[3]
 # Running as root, chmod does not stop a write: /sys refuses new files even to root.
 READ_ONLY = "/sys" if os.geteuid() == 0 else "{w}/read_only"
 
@@ -255,6 +256,29 @@ def _step_cases() -> Iterator[Case]:
     yield case("step-no-action", "step", needle="ACTION")
 
 
+def _later_command_cases() -> Iterator[Case]:
+    """The commands added after the suite was first written: the ledger, explain, skew, labels, SLOs."""
+    store = ("--tracking-uri", "sqlite:///{w}/mlflow.db")
+    yield case("outcomes-since-text", "outcomes", "--ledger", "{w}/ledger", "--since", "yesterday", needle="--since")
+    yield case("outcomes-ledger-a-file", "outcomes", "--ledger", D, needle="good.parquet")
+    yield case("explain-version-text", "explain", "m", "abc", "2", *store, needle="abc")
+    yield case("explain-unknown-model", "explain", "nope", "1", "2", *store, needle="'nope'")
+    yield case("explain-three-versions", "explain", "m", "1", "2", "3", *store, needle="VERSION")
+    yield case("skew-missing-log", "skew", "--log", "{w}/nope", "--offline", "{w}/delta", "--contract", C,
+               needle="nope")
+    yield case("skew-log-not-a-table", "skew", "--log", "{w}/contracts/nan_min.yaml", "--offline", "{w}/delta",
+               "--contract", C, needle="nan_min.yaml")
+    yield case("skew-version-on-parquet", "skew", "--log", D, "--offline", D, "--version", "3", "--contract", C,
+               needle="good.parquet")
+    yield case("labels-contract-without-labels", "labels", "--contract", C, "--annotations", D, needle="labels")
+    yield case("labels-missing-annotations", "labels", "--contract", str(REPO / "contracts" / "churn_labels.yaml"),
+               "--annotations", "{w}/nope.parquet", needle="nope")
+    yield case("slo-rules-missing-contract", "slo", "rules", "{w}/nope.yaml", needle="nope.yaml")
+    yield case("slo-report-bad-window", "slo", "report", "--contract", C, "--ledger", "{w}/ledger", "--window", "0s",
+               needle="window")
+    yield case("slo-no-action", "slo", needle="SUBCOMMAND")
+
+
 def _usage_cases() -> Iterator[Case]:
     yield case("no-command", needle="COMMAND")
     yield case("unknown-command", "frobnicate", needle="invalid choice")
@@ -262,7 +286,7 @@ def _usage_cases() -> Iterator[Case]:
 
 
 CASES = [*_contract_cases(), *_output_cases(), *_clash_cases(), *_data_cases(), *_drift_cases(), *_delta_cases(),
-         *_reproduce_cases(), *_step_cases(), *_usage_cases()]
+         *_reproduce_cases(), *_step_cases(), *_later_command_cases(), *_usage_cases()]
 
 
 @pytest.fixture(scope="module")
