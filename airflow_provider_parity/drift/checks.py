@@ -29,10 +29,14 @@ Numeric features:
 Categorical features:
 
 * ``total_variation``: half the L1 distance of the value shares (nulls
-  excluded, new values as one bin); Pearson's chi-square.
+  excluded, new values as one bin; values expected fewer than 5 times, and
+  then the new values too, pooled into one bin); Pearson's chi-square on the
+  same bins.
 * ``new_value_mass``: the share of values the reference never had, minus the
   share expected from the reference's own rare values (Good-Turing: its
   singletons, and values it folded); two-proportion z.
+* ``point_mass``: the largest gain of one value's share of rows (a rare value
+  becoming common, a fill value); two-proportion z.
 
 Both kinds: ``null_rate_change``, the absolute change of the null (and NaN)
 rate; two-proportion z.
@@ -81,7 +85,7 @@ class Thresholds:
 
 CHECKS = tuple(f.name for f in fields(Thresholds))
 NUMERIC_CHECKS = ("wasserstein_sd", "location_sd", "spread_ratio", "point_mass", "out_of_range", "null_rate_change")
-CATEGORICAL_CHECKS = ("total_variation", "new_value_mass", "null_rate_change")
+CATEGORICAL_CHECKS = ("total_variation", "new_value_mass", "point_mass", "null_rate_change")
 
 
 def _p_from_z(z: float) -> float:
@@ -264,6 +268,34 @@ def expected_new_share(rp: CategoricalProfile) -> float:
     return (singletons + rp.other_count) / present
 
 
+_NEW_BINS = ("(unseen)", "(other or unseen)")
+SPARSE_EXPECTED = 5.0
+"""A value expected fewer times than this on the smaller side is pooled with the other sparse ones."""
+
+
+def _pool_sparse(a: np.ndarray[Any, Any], b: np.ndarray[Any, Any],
+                 labels: list[str]) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], list[str]]:
+    """Values too rare to measure one by one, pooled into one bin.
+
+    With thousands of values and few rows, every value's share is mostly noise:
+    the total variation of two samples of one distribution is then large, and
+    chi-square's approximation fails. Pooled, both measure what can be measured.
+    """
+    smaller = min(a.sum(), b.sum()) / (a.sum() + b.sum())
+    sparse = (a + b) * smaller < SPARSE_EXPECTED
+    if not sparse.any():
+        return a, b, labels
+    if labels[-1] in _NEW_BINS:
+        # Which rare values a sample happens to hold is chance on both sides: the
+        # reference's rare values and the current side's new ones are one pool.
+        sparse[-1] = True
+    if int(sparse.sum()) < 2:
+        return a, b, labels
+    dense = ~sparse
+    pooled = [label for label, d in zip(labels, dense, strict=True) if d] + [f"({int(sparse.sum())} rare values)"]
+    return (np.append(a[dense], a[sparse].sum()), np.append(b[dense], b[sparse].sum()), pooled)
+
+
 def categorical_checks(rp: CategoricalProfile, cp: CategoricalProfile, labels: Sequence[str],
                        ref: np.ndarray[Any, Any], cur: np.ndarray[Any, Any], unseen: Sequence[str],
                        t: Thresholds) -> list[CheckResult]:
@@ -275,21 +307,36 @@ def categorical_checks(rp: CategoricalProfile, cp: CategoricalProfile, labels: S
     if not present_ref or not present_cur:
         return [_check("total_variation", None, t.total_variation, None),
                 _check("new_value_mass", None, t.new_value_mass, None), *checks]
-    diff = b / present_cur - a / present_ref
-    at = int(np.argmax(np.abs(diff)))
     kept_labels = [label for label, k in zip(labels, keep, strict=True) if k]
+    expected = expected_new_share(rp)
+    a, b, kept_labels = _pool_sparse(a, b, kept_labels)
+    diff = b / b.sum() - a / a.sum()
+    at = int(np.argmax(np.abs(diff)))
     tv = float(0.5 * np.abs(diff).sum())
     chi = m.chi_square(a, b)
     tv_check = _check("total_variation", tv, t.total_variation, chi[1],
-                      f"largest change {kept_labels[at]!r}: {a[at] / present_ref:.2%} -> {b[at] / present_cur:.2%}")
+                      f"largest change {kept_labels[at]!r}: {a[at] / a.sum():.2%} -> {b[at] / b.sum():.2%}")
     new_rows = sum(cp.counts.get(v, 0) for v in unseen) + cp.other_count
-    expected = expected_new_share(rp)
     share = new_rows / present_cur
     shown = ", ".join(f"{v!r} {cp.counts.get(v, 0) / present_cur:.2%}" for v in unseen[:3])
     new_check = _check("new_value_mass", max(0.0, share - expected), t.new_value_mass,
                        two_proportion_p(expected * present_ref, present_ref, new_rows, present_cur),
                        f"new values hold {share:.2%} (chance {expected:.2%})" + (f": {shown}" if shown else ""))
-    return [tv_check, new_check, *checks]
+    return [tv_check, new_check, _category_point_mass(rp, cp, t), *checks]
+
+
+def _category_point_mass(rp: CategoricalProfile, cp: CategoricalProfile, t: Thresholds) -> CheckResult:
+    """The value whose share of rows grew most (a reference value, or the largest new one)."""
+    best, gain = None, -1.0
+    for value, count in cp.counts.items():
+        delta = count / cp.rows - rp.counts.get(value, 0) / rp.rows
+        if delta > gain:
+            best, gain = value, delta
+    if best is None:
+        return _check("point_mass", None, t.point_mass, None)
+    before, after = rp.counts.get(best, 0), cp.counts[best]
+    detail = f"value {best!r} holds {after / cp.rows:.2%} of rows (reference {before / rp.rows:.2%})"
+    return _check("point_mass", max(0.0, gain), t.point_mass, two_proportion_p(before, rp.rows, after, cp.rows), detail)
 
 
 # --- deciding --------------------------------------------------------------------
