@@ -36,7 +36,7 @@ import numpy as np
 import pyarrow as pa
 
 from airflow_provider_parity.drift import metrics as m
-from airflow_provider_parity.drift.checks import Thresholds, categorical_checks, decide, numeric_checks
+from airflow_provider_parity.drift.checks import CHECKS, Thresholds, categorical_checks, decide, numeric_checks
 from airflow_provider_parity.drift.histogram import bin_bounds, bin_midpoints
 from airflow_provider_parity.drift.profile import (
     CategoricalProfile,
@@ -401,7 +401,8 @@ def judge(features: list[FeatureDrift], settings: DriftSettings) -> None:
     """Decide every check of a run (together, for the FDR option), then each feature's status and headline."""
     decide([c for f in features for c in f.checks], settings.significance, settings.fdr)
     for feat in features:
-        fired = sorted((c for c in feat.checks if c.fired), key=lambda c: -(c.score or 0.0))
+        # A rule the contract spells out is named first; then the checks, largest effect first.
+        fired = sorted((c for c in feat.checks if c.fired), key=lambda c: (c.check in CHECKS, -(c.score or 0.0)))
         feat.reasons = [c.line(feat.name) for c in fired]
         scored = [c for c in feat.checks if c.score is not None]
         headline = fired[0] if fired else max(scored, key=lambda c: c.score or 0.0, default=None)
