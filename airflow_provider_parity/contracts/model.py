@@ -170,6 +170,15 @@ class DriftChecks(_Strict):
     """Categorical: share of values the reference never had, beyond chance."""
 
 
+class MultivariatePolicy(_Strict):
+    """A domain classifier telling current rows from reference rows (needs scikit-learn)."""
+
+    threshold: float = Field(default=0.75, gt=0.5, lt=1)
+    """Held-out ROC AUC above which the current data has drifted as a whole."""
+    sample_rows: int = Field(default=20_000, ge=100)
+    """Rows sampled from each side."""
+
+
 class DriftPolicy(_Strict):
     checks: DriftChecks = DriftChecks()
     significance: float = Field(default=1e-4, gt=0, lt=1)
@@ -187,6 +196,8 @@ class DriftPolicy(_Strict):
     on_no_baseline: Literal["pass", "fail"] = "pass"
     row_count_change: tuple[float, float] | None = None
     """Allowed ratio current/reference rows, as (min, max)."""
+    multivariate: MultivariatePolicy | None = None
+    """Off unless set: drift no single feature shows (a correlation that flips)."""
 
 
 class Contract(_Strict):

@@ -101,6 +101,9 @@ class DriftSettings:
         importance: feature weights (e.g. the model's importances) for attribution.
         report_bins: at most this many bins per feature are listed in a result.
         fail_on_segments: a failed segment fails the overall verdict.
+        multivariate: the domain classifier's AUC threshold (off when None);
+            needs the data on both sides, not stored profiles.
+        multivariate_rows: rows sampled from each side for it.
     """
 
     checks: Thresholds = field(default_factory=Thresholds)
@@ -120,6 +123,8 @@ class DriftSettings:
     importance: Mapping[str, float] = field(default_factory=dict)
     report_bins: int = 50
     fail_on_segments: bool = False
+    multivariate: float | None = None
+    multivariate_rows: int = 20_000
 
     def rule_for(self, name: str, kind: FeatureKind) -> Rule | None:
         """The metric rule for feature ``name`` of ``kind``, if any.
@@ -152,6 +157,9 @@ class DriftSettings:
             "on_no_baseline": policy.on_no_baseline,
             "row_count_change": None if policy.row_count_change is None else tuple(policy.row_count_change),
         }
+        if policy.multivariate is not None:
+            values["multivariate"] = policy.multivariate.threshold
+            values["multivariate_rows"] = policy.multivariate.sample_rows
         values.update(overrides)
         return cls(**values)
 

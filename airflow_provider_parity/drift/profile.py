@@ -92,7 +92,13 @@ def to_float64(array: pa.Array | pa.ChunkedArray) -> np.ndarray[Any, np.dtype[np
         array = pc.cast(array, pa.float64())
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
-    return np.asarray(array.to_numpy(zero_copy_only=False), dtype=np.float64)
+    if array.null_count:
+        array = pc.fill_null(array, np.nan)
+    # The values buffer itself: Array.to_numpy imports pandas (a third of a second) on first use.
+    data = array.buffers()[1]
+    if data is None or len(array) == 0:
+        return np.empty(0, dtype=np.float64)
+    return np.frombuffer(data, dtype=np.float64, count=len(array), offset=array.offset * 8)
 
 
 # --- numeric --------------------------------------------------------------------

@@ -146,6 +146,25 @@ class SegmentDrift:
 
 
 @dataclass
+class MultivariateDrift:
+    """The domain classifier's verdict (see ``drift.multivariate``)."""
+
+    method: str
+    auc: float
+    threshold: float
+    fired: bool
+    rows_reference: int
+    rows_current: int
+    importances: list[tuple[str, float]] = field(default_factory=list)
+    """Features by the AUC lost when each is shuffled, largest first."""
+
+    def line(self) -> str:
+        top = ", ".join(f"{name} {value:.3f}" for name, value in self.importances[:3])
+        relation = ">" if self.fired else "<="
+        return f"multivariate: domain_classifier_auc={self.auc:.3f} {relation} {self.threshold:.3g} (most telling: {top})"
+
+
+@dataclass
 class DriftResult:
     """The outcome of comparing a current dataset with a reference."""
 
@@ -164,6 +183,19 @@ class DriftResult:
     contract: str | None = None
     skipped_features: dict[str, str] = field(default_factory=dict)
     """Features not compared and why (a type drift cannot compare, excluded by the contract)."""
+    multivariate: MultivariateDrift | None = None
+    """The domain classifier's verdict, when that option is on."""
+
+    def add_multivariate(self, found: MultivariateDrift) -> None:
+        """Attach the multivariate verdict; when it fired, the result fails and its message says so."""
+        self.multivariate = found
+        if not found.fired:
+            return
+        if self.verdict == "failed":
+            self.message += "; " + found.line()
+        elif self.verdict == "passed":
+            self.verdict = "failed"
+            self.message = f"drift: {found.line()}"
 
     @property
     def passed(self) -> bool:
