@@ -177,7 +177,8 @@ class NumericProfile:
         self.sum_centered += total
         # einsum, not np.dot: BLAS threads fight the profiling threads for the cores.
         self.sumsq_centered += float(np.einsum("i,i->", centered, centered))
-        self.hist.add_centered(centered)
+        shift = self.grid.center if self.grid.center else 0.0
+        self.hist.add_centered(centered, (lo - shift, hi - shift))
         return self.grid
 
     def _count_non_finite(self, values: np.ndarray[Any, np.dtype[np.float64]], nulls: int,
@@ -674,3 +675,4 @@ def profile_batches(
     for batch in batches:
         profiler.update(batch)
     return profiler.result()
+
