@@ -234,25 +234,33 @@ def numeric_checks(rp: NumericProfile, cp: NumericProfile, bits: int, wasserstei
         t: the thresholds.
     """
     fine = _fine(rp, cp, bits)
-    checks = [null_rate_check(rp.missing, rp.rows, cp.missing, cp.rows, t)]
+    nulls = null_rate_check(rp.missing, rp.rows, cp.missing, cp.rows, t)
     out_of_range, share = _out_of_range(fine, rp, cp, t)
     if fine is None or not cp.finite:
-        return [*checks, out_of_range], share
+        return [out_of_range, nulls], share
     noise = _shape_noise(fine, rp, cp)
-    shape_p = None if wasserstein_sd is None else (_p_from_z(wasserstein_sd / noise) if noise > 0 else
-                                                   (1.0 if wasserstein_sd == 0 else 0.0))
-    checks.insert(0, _check("wasserstein_sd", wasserstein_sd, t.wasserstein_sd, shape_p))
-    scale, cur_mean, ref_mean = _scale(rp), cp.mean or 0.0, rp.mean or 0.0
-    se = math.sqrt((rp.std or 0.0) ** 2 / max(1, rp.finite) + (cp.std or 0.0) ** 2 / cp.finite)
+    shape_p = None
+    if wasserstein_sd is not None:
+        shape_p = _p_from_z(wasserstein_sd / noise) if noise > 0 else (1.0 if wasserstein_sd == 0 else 0.0)
+    ratio, spread_detail = _spread(rp, cp)
+    return [
+        _check("wasserstein_sd", wasserstein_sd, t.wasserstein_sd, shape_p),
+        _location(rp, cp, t),
+        _check("spread_ratio", ratio, t.spread_ratio, shape_p, spread_detail, log_scale=True),
+        _point_mass(fine, rp, cp, t),
+        out_of_range,
+        nulls,
+    ], share
+
+
+def _location(rp: NumericProfile, cp: NumericProfile, t: Thresholds) -> CheckResult:
+    """Mean shift in reference sd, with Welch's z as its noise floor."""
+    ref_mean, cur_mean = rp.mean or 0.0, cp.mean or 0.0
+    se = math.sqrt((rp.std or 0.0) ** 2 / max(1, rp.finite) + (cp.std or 0.0) ** 2 / max(1, cp.finite))
     shift = cur_mean - ref_mean
-    location_p = _p_from_z(shift / se) if se > 0 else (1.0 if shift == 0 else 0.0)
-    checks.insert(1, _check("location_sd", abs(shift) / scale, t.location_sd, location_p,
-                            f"mean {ref_mean:.6g} -> {cur_mean:.6g}"))
-    ratio, detail = _spread(rp, cp)
-    checks.insert(2, _check("spread_ratio", ratio, t.spread_ratio, shape_p, detail, log_scale=True))
-    checks.insert(3, _point_mass(fine, rp, cp, t))
-    checks.insert(4, out_of_range)
-    return checks, share
+    p_value = _p_from_z(shift / se) if se > 0 else (1.0 if shift == 0 else 0.0)
+    return _check("location_sd", abs(shift) / _scale(rp), t.location_sd, p_value,
+                  f"mean {ref_mean:.6g} -> {cur_mean:.6g}")
 
 
 # --- categorical -----------------------------------------------------------------
