@@ -5,7 +5,7 @@ feature log with it feature by feature (drift report with attribution), and on a
 emits the ``churn.serving_skew_breach`` asset, which triggers daily_retraining, unless the
 newest model is younger than the minimum retraining interval. Alerts (GateAlertNotifier's
 file) follow ``skew_alert_persistence`` (N breached windows of the last M) and
-``skew_alert_cooldown``; the windows are kept in an Airflow Variable (churn.skew_alerts).
+``skew_alert_cooldown``; the breaches are kept in an Airflow Variable (churn.skew_alerts).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from airflow_provider_parity.operators.verdict import GateVerdictOperator
 from churn.assets import SKEW_BREACH
 from churn.dagdefaults import DAG_DEFAULTS, GATE_CALLBACKS, skew_gate
 from churn.settings import load_settings
+from churn.skew_alerts import PersistentGateAlert
 
 settings = load_settings()
 
@@ -46,18 +47,10 @@ with DAG(
         reference="{{ ti.xcom_pull(task_ids='find_champion')['uri'] }}",
         reference_version="{{ ti.xcom_pull(task_ids='find_champion')['version'] }}",
         settings=settings,
-        on_failure_callback=list(GATE_CALLBACKS),
+        on_failure_callback=[*GATE_CALLBACKS, PersistentGateAlert(
+            alert_file=settings.alert_file, persistence=settings.skew_alert_persistence,
+            cooldown=settings.skew_alert_cooldown)],
     )
-
-    @task(trigger_rule="all_done")
-    def skew_alert() -> str:
-        """Record this window; alert when enough recent windows breached and the cooldown is over."""
-        from airflow_provider_parity.contracts.model import parse_duration
-        from churn.skew_alerts import AlertPolicy, alert_step
-
-        policy = AlertPolicy.parse(settings.skew_alert_persistence, parse_duration(settings.skew_alert_cooldown))
-        return alert_step(get_current_context(), gate_task_id="serving_skew", alert_file=settings.alert_file,
-                          policy=policy)
 
     @task(trigger_rule="one_failed", outlets=[SKEW_BREACH])
     def request_retraining() -> str:
@@ -76,4 +69,4 @@ with DAG(
         return f"retraining requested: {reason}"
 
     verdict = GateVerdictOperator(task_id="verdict", gates=["serving_skew"])
-    find_champion() >> skew >> [request_retraining(), skew_alert()] >> verdict
+    find_champion() >> skew >> request_retraining() >> verdict

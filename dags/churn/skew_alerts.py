@@ -2,17 +2,20 @@
 
 An hourly monitor that pages on every breached window pages for one noisy hour and
 pages again every hour of one long incident. The decision here is a pure function
-of the monitor's recent windows (:func:`decide`), so it is tested without Airflow;
+of the monitor's recent breaches (:func:`decide`), so it is tested without Airflow;
 the state it reads and returns is a small JSON document kept in an Airflow Variable
 (:data:`STATE_VARIABLE`), durable across workers, pods and lakes on object storage.
+:class:`PersistentGateAlert` applies it as the skew gate's failure notifier.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from airflow_provider_parity.notifications.gate_alert import GateAlertNotifier
 
 STATE_VARIABLE = "parity_serving_skew_monitor_state"
 _PERSISTENCE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
@@ -44,64 +47,69 @@ class Decision:
     alert: bool
     why: str
     state: dict[str, Any]
-    """The state to store for the next window."""
+    """The state to store for the next breach."""
 
 
-def decide(state: dict[str, Any] | None, *, breached: bool, now: datetime, policy: AlertPolicy) -> Decision:
-    """Record this window and say whether to alert.
+def decide(state: dict[str, Any] | None, *, now: datetime, window: timedelta, policy: AlertPolicy) -> Decision:
+    """Record a breached window and say whether to alert.
+
+    Only breaches are recorded: the windows of the last ``policy.windows`` are those
+    ending after ``now - policy.windows * window``, so a clean window needs no task.
 
     Args:
         state: what the previous call returned (None the first time).
-        breached: this window's gate blocked.
-        now: this window's time (timezone-aware).
+        now: the end of this (breached) window, timezone-aware.
+        window: the monitor's window (its schedule interval).
         policy: persistence and cooldown.
 
     Returns:
         The decision with its reason and the new state.
     """
     state = state or {}
-    history = [*list(state.get("windows", [])), {"time": now.isoformat(), "breached": breached}][-policy.windows:]
+    since = now - policy.windows * window
+    breaches = sorted({b for b in state.get("breaches", []) if since < datetime.fromisoformat(b) <= now}
+                      | {now.isoformat()})
     last_alert = state.get("last_alert")
-    new_state: dict[str, Any] = {"windows": history, "last_alert": last_alert}
-    count = sum(1 for w in history if w["breached"])
-    if not breached:
-        return Decision(False, "no breach in this window", new_state)
-    if count < policy.breaches:
-        return Decision(False, f"{count} breached window(s) of the last {len(history)}: alerting at "
-                               f"{policy.breaches} of {policy.windows}", new_state)
+    new_state: dict[str, Any] = {"breaches": breaches, "last_alert": last_alert}
+    if len(breaches) < policy.breaches:
+        return Decision(False, f"{len(breaches)} breached window(s) of the last {policy.windows}: alerting at "
+                               f"{policy.breaches}", new_state)
     if last_alert is not None:
-        since = now - datetime.fromisoformat(last_alert)
+        ago = now - datetime.fromisoformat(last_alert)
         # A window older than the last alert (a backfill) is not held back by it.
-        if timedelta(0) <= since < policy.cooldown:
-            return Decision(False, f"alerted {since} ago: within the {policy.cooldown} cooldown", new_state)
+        if timedelta(0) <= ago < policy.cooldown:
+            return Decision(False, f"alerted {ago} ago: within the {policy.cooldown} cooldown", new_state)
     new_state["last_alert"] = now.isoformat()
-    return Decision(True, f"{count} breached window(s) of the last {len(history)}", new_state)
+    return Decision(True, f"{len(breaches)} breached window(s) of the last {policy.windows}", new_state)
 
 
-def alert_step(context: Any, *, gate_task_id: str, alert_file: str, policy: AlertPolicy) -> str:
-    """The monitor's alert task: read the gate's outcome and the stored state, decide, store, alert.
+class PersistentGateAlert(GateAlertNotifier):
+    """GateAlertNotifier that alerts only when :func:`decide` says so (state in :data:`STATE_VARIABLE`).
 
-    Raises:
-        AirflowSkipException: the gate did not compare (no champion yet), or no alert is due.
+    Args:
+        persistence: ``"N/M"``: N breached windows among the last M.
+        cooldown: quiet time after an alert, e.g. ``"6h"``.
+        **kwargs: GateAlertNotifier's (``alert_file``, ``severity``).
     """
-    import json
 
-    from airflow.sdk import Variable
+    def __init__(self, *, persistence: str = "1/1", cooldown: str = "6h", **kwargs: Any) -> None:
+        from airflow_provider_parity.contracts.model import parse_duration
 
-    from airflow_provider_parity.compat import AirflowSkipException
-    from airflow_provider_parity.notifications.gate_alert import GateAlertNotifier
+        super().__init__(**kwargs)
+        self.policy = AlertPolicy.parse(persistence, parse_duration(cooldown))
 
-    ti = context["ti"]
-    reason = ti.xcom_pull(task_ids=gate_task_id, key="parity_block_reason")
-    compared = reason is not None or ti.xcom_pull(task_ids=gate_task_id, key="drift_result") is not None
-    if not compared:
-        raise AirflowSkipException(f"{gate_task_id} did not compare: no window to record")
-    stored = Variable.get(STATE_VARIABLE, default=None)
-    decision = decide(json.loads(stored) if stored else None, breached=reason is not None,
-                      now=context["data_interval_end"] or context["logical_date"], policy=policy)
-    Variable.set(STATE_VARIABLE, json.dumps(decision.state))
-    if not decision.alert:
-        raise AirflowSkipException(f"no alert: {decision.why}")
-    gate = type("GateTask", (), {"dag_id": ti.dag_id, "run_id": ti.run_id, "task_id": gate_task_id})()
-    GateAlertNotifier(alert_file=alert_file).notify({"ti": gate, "exception": reason})  # type: ignore[arg-type]
-    return f"alerted ({decision.why}): {reason}"
+    def notify(self, context: Any) -> None:
+        import json
+
+        from airflow.sdk import Variable
+
+        end, start = context.get("data_interval_end"), context.get("data_interval_start")
+        now = end or context.get("logical_date") or datetime.now(UTC)
+        window = (end - start) if end is not None and start is not None and end > start else timedelta(hours=1)
+        stored = Variable.get(STATE_VARIABLE, default=None)
+        decision = decide(json.loads(stored) if stored else None, now=now, window=window, policy=self.policy)
+        Variable.set(STATE_VARIABLE, json.dumps(decision.state))
+        if decision.alert:
+            super().notify(context)
+        else:
+            self.log.warning("skew breach recorded, no alert: %s", decision.why)

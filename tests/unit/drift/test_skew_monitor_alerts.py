@@ -10,12 +10,17 @@ import pytest
 from churn.skew_alerts import AlertPolicy, decide
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
+HOUR = timedelta(hours=1)
 
 
 def _run(policy: AlertPolicy, breaches: list[bool], state=None) -> tuple[list[bool], dict]:
+    """Hourly windows; the notifier is called for the breached ones only, as the gate's failure callback is."""
     alerts = []
     for hour, breached in enumerate(breaches):
-        decision = decide(state, breached=breached, now=T0 + timedelta(hours=hour), policy=policy)
+        if not breached:
+            alerts.append(False)
+            continue
+        decision = decide(state, now=T0 + hour * HOUR, window=HOUR, policy=policy)
         # The state goes through JSON, as it does through the Airflow Variable.
         state = json.loads(json.dumps(decision.state))
         alerts.append(decision.alert)
@@ -26,7 +31,7 @@ def test_one_of_one_alerts_on_the_first_breach_then_the_cooldown_holds():
     alerts, state = _run(AlertPolicy(1, 1, timedelta(hours=3)), [False, True, True, True, True, False, True])
     #                                                    hours:   0      1     2     3     4      5      6
     assert alerts == [False, True, False, False, True, False, False]
-    assert state["last_alert"] == (T0 + timedelta(hours=4)).isoformat()
+    assert state["last_alert"] == (T0 + 4 * HOUR).isoformat()
 
 
 def test_persistence_needs_n_breaches_among_the_last_m_windows():
@@ -36,15 +41,14 @@ def test_persistence_needs_n_breaches_among_the_last_m_windows():
     assert _run(policy, [False, True, True, True])[0] == [False, False, True, True]
 
 
-def test_a_window_without_breach_never_alerts_and_history_is_bounded():
-    alerts, state = _run(AlertPolicy(1, 4, timedelta(0)), [True] * 3 + [False] * 5)
-    assert alerts == [True, True, True] + [False] * 5
-    assert len(state["windows"]) == 4
+def test_only_the_last_m_windows_are_kept():
+    _, state = _run(AlertPolicy(1, 4, timedelta(0)), [True] * 8)
+    assert state["breaches"] == [(T0 + h * HOUR).isoformat() for h in range(4, 8)]
 
 
 def test_a_backfilled_older_window_is_not_held_back_by_a_newer_alert():
-    first = decide(None, breached=True, now=T0, policy=AlertPolicy())
-    older = decide(first.state, breached=True, now=T0 - timedelta(days=1), policy=AlertPolicy())
+    first = decide(None, now=T0, window=HOUR, policy=AlertPolicy())
+    older = decide(first.state, now=T0 - timedelta(days=1), window=HOUR, policy=AlertPolicy())
     assert first.alert and older.alert
 
 
@@ -60,15 +64,14 @@ def test_bad_persistence_is_refused_with_the_form_expected(text):
         AlertPolicy.parse(text, timedelta(hours=1))
 
 
-def test_the_monitor_dag_parses_with_its_alert_task():
+def test_the_monitor_dag_parses_and_its_gate_alerts_through_the_persistence_rule():
     from airflow.dag_processing.dagbag import DagBag
 
     from churn.settings import BUNDLE_ROOT
+    from churn.skew_alerts import PersistentGateAlert
 
     bag = DagBag(dag_folder=str(BUNDLE_ROOT / "dags" / "serving_skew_monitor.py"))
     assert bag.import_errors == {}
-    dag = bag.dags["serving_skew_monitor"]
-    alert = dag.get_task("skew_alert")
-    assert alert.trigger_rule == "all_done"
-    assert alert.upstream_task_ids == {"serving_skew"}
-    assert "skew_alert" in dag.get_task("verdict").upstream_task_ids
+    gate = bag.dags["serving_skew_monitor"].get_task("serving_skew")
+    notifiers = [c for c in gate.on_failure_callback if isinstance(c, PersistentGateAlert)]
+    assert len(notifiers) == 1 and notifiers[0].policy == AlertPolicy(1, 1, timedelta(hours=6))
