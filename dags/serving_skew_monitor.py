@@ -3,9 +3,11 @@
 Finds the champion's pinned training snapshot through MLflow, compares the recent serving
 feature log with it feature by feature (drift report with attribution), compares every logged
 request with the offline features of the same customer as of the request (per-entity skew:
-``feature_skew``), and on a breach
-alerts (GateAlertNotifier) and emits the ``churn.serving_skew_breach`` asset, which triggers
-daily_retraining, unless the newest model is younger than the minimum retraining interval.
+``feature_skew``), and on a distribution breach emits the ``churn.serving_skew_breach`` asset,
+which triggers daily_retraining, unless the newest model is younger than the minimum retraining
+interval. Distribution alerts (GateAlertNotifier's file) follow ``skew_alert_persistence`` (N
+breached windows of the last M) and ``skew_alert_cooldown``; the breaches are kept in an Airflow
+Variable (churn.skew_alerts). A per-entity mismatch alerts at once: every mismatched value is a bug.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from airflow_provider_parity.operators.verdict import GateVerdictOperator
 from churn.assets import SKEW_BREACH
 from churn.dagdefaults import DAG_DEFAULTS, GATE_CALLBACKS, skew_gate
 from churn.settings import load_settings
+from churn.skew_alerts import PersistentGateAlert
 
 settings = load_settings()
 
@@ -48,7 +51,9 @@ with DAG(
         reference="{{ ti.xcom_pull(task_ids='find_champion')['uri'] }}",
         reference_version="{{ ti.xcom_pull(task_ids='find_champion')['version'] }}",
         settings=settings,
-        on_failure_callback=[*GATE_CALLBACKS, GateAlertNotifier(alert_file=settings.alert_file)],
+        on_failure_callback=[*GATE_CALLBACKS, PersistentGateAlert(
+            alert_file=settings.alert_file, persistence=settings.skew_alert_persistence,
+            cooldown=settings.skew_alert_cooldown)],
     )
 
     # Value by value: each logged request against the offline features of its customer as of the

@@ -22,6 +22,10 @@ def _settings(args: argparse.Namespace, contract: Any) -> Any:
         overrides["min_rows"] = args.min_rows
     if args.sample_size_aware:
         overrides["sample_size_aware"] = True
+    if args.fdr:
+        overrides["fdr"] = True
+    if args.multivariate is not None:
+        overrides["multivariate"] = args.multivariate
     if contract is not None:
         return DriftSettings.from_contract(contract, **overrides)
     return DriftSettings(**overrides)
@@ -98,5 +102,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--min-rows", type=int_at_least(1), help="fewer rows than this on a side: insufficient data")
     parser.add_argument("--sample-size-aware", action="store_true",
                         help="raise PSI thresholds to the chi-square critical value for the sample sizes")
+    parser.add_argument("--fdr", action="store_true",
+                        help="Benjamini-Hochberg across every check's noise test (many features, fewer chance flags)")
+    parser.add_argument("--multivariate", type=float, metavar="AUC",
+                        help="also train a domain classifier (needs scikit-learn); fail when its AUC exceeds this")
     parser.add_argument("--strict", action="store_true", help="exit 1 when there is too little data to judge")
     parser.set_defaults(func=_run)

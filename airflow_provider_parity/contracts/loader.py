@@ -149,6 +149,20 @@ def _error_path(loc: tuple[Any, ...], missing: bool, lines: dict[PathKey, int]) 
     return path
 
 
+def _drift_unknown_key(path: PathKey) -> str | None:
+    """What to write instead of an unknown key in the drift policy (checks moved under ``drift.checks``)."""
+    from airflow_provider_parity.contracts.model import DriftChecks, DriftPolicy
+
+    checks = sorted(DriftChecks.model_fields)
+    if path[:2] == ("drift", "checks") and len(path) == 3:
+        return f"unknown check; the checks are {', '.join(checks)}"
+    if path[:1] == ("drift",) and len(path) == 2:
+        if path[1] in checks:
+            return f"a check's threshold goes under drift.checks (drift: {{checks: {{{path[1]}: ...}}}})"
+        return f"unknown key; the drift policy's keys are {', '.join(DriftPolicy.model_fields)}"
+    return None
+
+
 def _pydantic_errors(exc: ValidationError, file: str, lines: dict[PathKey, int]) -> list[ContractError]:
     errors = []
     for err in exc.errors():
@@ -156,7 +170,7 @@ def _pydantic_errors(exc: ValidationError, file: str, lines: dict[PathKey, int])
         path = _error_path(tuple(err["loc"]), missing, lines)
         msg = err["msg"].removeprefix("Value error, ")  # pydantic's wording for a validator's ValueError
         if err["type"] == "extra_forbidden":
-            msg = "unknown key"
+            msg = _drift_unknown_key(path) or "unknown key"
         elif missing:
             msg = "required key is missing"
         errors.append(ContractError(msg, file=file, line=_line_for(path, lines), field=format_path(path)))

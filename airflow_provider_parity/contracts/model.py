@@ -269,17 +269,59 @@ class DriftRule(_Strict):
     threshold: float = Field(gt=0)
 
 
+class DriftChecks(_Strict):
+    """Effect-size thresholds of the drift checks (see ``drift.checks``); every check is always on.
+
+    The defaults equal ``drift.checks.Thresholds`` (a test keeps them equal) and
+    come from ``benchmarks/drift_calibration.py``.
+    """
+
+    wasserstein_sd: float = Field(default=0.1, gt=0)
+    """Wasserstein-1 distance in reference standard deviations (location, spread and shape)."""
+    location_sd: float = Field(default=0.15, gt=0)
+    """Mean shift in reference standard deviations."""
+    spread_ratio: float = Field(default=1.15, gt=1)
+    """Spread change either way (1.15: 15% wider or narrower)."""
+    point_mass: float = Field(default=0.02, gt=0, le=1)
+    """Gain of one value's share of rows (e.g. a missing value filled with 0)."""
+    out_of_range: float = Field(default=0.02, gt=0, le=1)
+    """Gain of the share of values outside the reference's widened p0.5..p99.5."""
+    null_rate_change: float = Field(default=0.02, gt=0, le=1)
+    """Absolute change of the null rate (0.02: two points)."""
+    total_variation: float = Field(default=0.07, gt=0, le=1)
+    """Categorical: half the L1 distance of the value shares."""
+    new_value_mass: float = Field(default=0.02, gt=0, le=1)
+    """Categorical: share of values the reference never had, beyond chance."""
+
+
+class MultivariatePolicy(_Strict):
+    """A domain classifier telling current rows from reference rows (needs scikit-learn)."""
+
+    threshold: float = Field(default=0.75, gt=0.5, lt=1)
+    """Held-out ROC AUC above which the current data has drifted as a whole."""
+    sample_rows: int = Field(default=20_000, ge=100)
+    """Rows sampled from each side."""
+
+
 class DriftPolicy(_Strict):
-    numeric: DriftRule = DriftRule(metric="psi", threshold=0.2)
-    categorical: DriftRule = DriftRule(metric="jensen_shannon", threshold=0.1)
+    checks: DriftChecks = DriftChecks()
+    significance: float = Field(default=1e-4, gt=0, lt=1)
+    """A check fires only when its noise test's p-value is at most this."""
+    fdr: bool = False
+    """Benjamini-Hochberg across every check of a run before comparing with ``significance``."""
+    numeric: DriftRule | None = None
+    """An extra metric rule for numeric features (the older policy's form), on top of the checks."""
+    categorical: DriftRule | None = None
     features: dict[str, DriftRule] = {}
-    """Per-feature overrides of the defaults above."""
+    """Per-feature metric rules overriding the two above."""
     exclude: list[str] = []
     min_rows: int = Field(default=100, ge=1)
     """Fewer rows than this on either side gives ``insufficient_data``, not a verdict."""
     on_no_baseline: Literal["pass", "fail"] = "pass"
     row_count_change: tuple[float, float] | None = None
     """Allowed ratio current/reference rows, as (min, max)."""
+    multivariate: MultivariatePolicy | None = None
+    """Off unless set: drift no single feature shows (a correlation that flips)."""
 
 
 class SkewPolicy(_Strict):
@@ -434,7 +476,7 @@ class Contract(_Strict):
     def tolerances_for(self, column: Column) -> Tolerances:
         return column.tolerances or self.tolerances
 
-    def drift_rule_for(self, column: Column) -> DriftRule:
+    def drift_rule_for(self, column: Column) -> DriftRule | None:
         if column.name in self.drift.features:
             return self.drift.features[column.name]
         return self.drift.numeric if column.is_numeric else self.drift.categorical

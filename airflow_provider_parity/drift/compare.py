@@ -17,9 +17,13 @@ Binning (what the result's ``bins`` hold, so anyone can recompute a metric):
   values the reference never had. L-infinity, Jensen-Shannon, PSI and
   chi-square use these bins.
 
-Nulls and new values are bins like any other: they move the scores. A
-null-rate change beyond ``null_rate_change`` also fails the feature on its own,
-whatever the metric.
+Nulls and new values are bins like any other: they move the scores.
+
+The verdict comes from the checks of :mod:`~airflow_provider_parity.drift.checks`
+(effect sizes with noise floors, thresholds in ``DriftSettings.checks``); a
+metric rule (``numeric``, ``categorical``, ``features``: the contract's older
+``{metric, threshold}`` form) adds one more check. Every metric is computed and
+reported either way.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import numpy as np
 import pyarrow as pa
 
 from airflow_provider_parity.drift import metrics as m
+from airflow_provider_parity.drift.checks import CHECKS, Thresholds, categorical_checks, decide, numeric_checks
 from airflow_provider_parity.drift.histogram import bin_bounds, bin_midpoints
 from airflow_provider_parity.drift.profile import (
     CategoricalProfile,
@@ -44,6 +49,7 @@ from airflow_provider_parity.drift.result import (
     LOWER_IS_DRIFT,
     Attribution,
     Bins,
+    CheckResult,
     DriftResult,
     FeatureDrift,
     FeatureStatus,
@@ -75,15 +81,18 @@ class DriftSettings:
     """How features are compared and judged.
 
     Attributes:
-        numeric: default rule for numeric features.
-        categorical: default rule for categorical features.
-        features: per-feature rules overriding the defaults.
+        checks: the thresholds of the checks (every feature, always on).
+        significance: a check fires only when its noise floor's p-value is at
+            most this (effect sizes alone never flag small samples).
+        fdr: adjust those p-values across every check of the run with
+            Benjamini-Hochberg (many features, fewer chance flags).
+        numeric: an extra metric rule for numeric features (None: checks only).
+        categorical: an extra metric rule for categorical features.
+        features: per-feature metric rules overriding the two above.
         exclude: features never compared.
         min_rows: fewer rows than this on either side gives ``insufficient_data``.
         on_no_baseline: what a missing reference means to a gate.
         row_count_change: allowed ``current / reference`` row ratio (min, max).
-        null_rate_change: an absolute null-rate change beyond this fails the
-            feature whatever its metric; None disables the check.
         sample_size_aware: raise each PSI threshold to the chi-square critical
             value for the sample sizes (``critical_quantile``), so small
             samples do not fail on noise.
@@ -92,16 +101,21 @@ class DriftSettings:
         importance: feature weights (e.g. the model's importances) for attribution.
         report_bins: at most this many bins per feature are listed in a result.
         fail_on_segments: a failed segment fails the overall verdict.
+        multivariate: the domain classifier's AUC threshold (off when None);
+            needs the data on both sides, not stored profiles.
+        multivariate_rows: rows sampled from each side for it.
     """
 
-    numeric: Rule = Rule("psi", 0.2)
-    categorical: Rule = Rule("jensen_shannon", 0.1)
+    checks: Thresholds = field(default_factory=Thresholds)
+    significance: float = 1e-4
+    fdr: bool = False
+    numeric: Rule | None = None
+    categorical: Rule | None = None
     features: Mapping[str, Rule] = field(default_factory=dict)
     exclude: tuple[str, ...] = ()
     min_rows: int = 100
     on_no_baseline: Literal["pass", "fail"] = "pass"
     row_count_change: tuple[float, float] | None = None
-    null_rate_change: float | None = 0.1
     sample_size_aware: bool = False
     critical_quantile: float = 0.99
     psi_bins: int = 10
@@ -109,15 +123,17 @@ class DriftSettings:
     importance: Mapping[str, float] = field(default_factory=dict)
     report_bins: int = 50
     fail_on_segments: bool = False
+    multivariate: float | None = None
+    multivariate_rows: int = 20_000
 
-    def rule_for(self, name: str, kind: FeatureKind) -> Rule:
-        """The rule for feature ``name`` of ``kind``.
+    def rule_for(self, name: str, kind: FeatureKind) -> Rule | None:
+        """The metric rule for feature ``name`` of ``kind``, if any.
 
         Raises:
             ConfigurationError: the configured metric does not apply to the kind.
         """
         rule = self.features.get(name) or (self.numeric if kind == "numeric" else self.categorical)
-        if rule.metric not in _METRICS_BY_KIND[kind]:
+        if rule is not None and rule.metric not in _METRICS_BY_KIND[kind]:
             raise ConfigurationError(
                 f"feature {name!r} is {kind}: metric {rule.metric!r} does not apply; "
                 f"use one of {', '.join(_METRICS_BY_KIND[kind])}"
@@ -129,20 +145,28 @@ class DriftSettings:
         """Settings from a contract's ``drift`` policy; ``overrides`` win."""
         policy = contract.drift
         values: dict[str, Any] = {
-            "numeric": Rule(policy.numeric.metric, policy.numeric.threshold),
-            "categorical": Rule(policy.categorical.metric, policy.categorical.threshold),
+            "checks": Thresholds(**policy.checks.model_dump()),
+            "significance": policy.significance,
+            "fdr": policy.fdr,
+            "numeric": None if policy.numeric is None else Rule(policy.numeric.metric, policy.numeric.threshold),
+            "categorical": (None if policy.categorical is None
+                            else Rule(policy.categorical.metric, policy.categorical.threshold)),
             "features": {name: Rule(r.metric, r.threshold) for name, r in policy.features.items()},
             "exclude": tuple(policy.exclude),
             "min_rows": policy.min_rows,
             "on_no_baseline": policy.on_no_baseline,
             "row_count_change": None if policy.row_count_change is None else tuple(policy.row_count_change),
         }
+        if policy.multivariate is not None:
+            values["multivariate"] = policy.multivariate.threshold
+            values["multivariate_rows"] = policy.multivariate.sample_rows
         values.update(overrides)
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["features"] = {k: asdict(v) for k, v in self.features.items()}
+        data["checks"] = asdict(self.checks)
         data["importance"] = dict(self.importance)
         return data
 
@@ -306,16 +330,21 @@ def _report_bins(binned: _Binned, limit: int) -> Bins:
     )
 
 
-def _exceeds(metric: str, value: float, threshold: float) -> bool:
-    return value < threshold if metric in LOWER_IS_DRIFT else value > threshold
-
-
-def _score(metric: str, value: float | None, threshold: float) -> float | None:
-    if value is None:
-        return None
-    if metric in LOWER_IS_DRIFT:
-        return min(_SCORE_CAP, threshold / max(value, threshold / _SCORE_CAP))
-    return min(_SCORE_CAP, value / threshold)
+def _rule_check(rule: Rule, feat: FeatureDrift, binned: _Binned, settings: DriftSettings) -> CheckResult:
+    """A contract's ``{metric, threshold}`` rule as one more check (no noise floor but a p-value's own)."""
+    value = feat.metrics.get(rule.metric)
+    threshold = rule.threshold
+    if rule.metric == "psi" and settings.sample_size_aware and value is not None:
+        critical = m.psi_critical_value(int(binned.ref.sum()), int(binned.cur.sum()), len(binned.labels),
+                                        settings.critical_quantile)
+        threshold = max(threshold, critical)
+    lower = rule.metric in LOWER_IS_DRIFT
+    score = None
+    if value is not None:
+        score = threshold / max(value, threshold / _SCORE_CAP) if lower else value / threshold
+        score = min(_SCORE_CAP, score)
+    return CheckResult(rule.metric, value, threshold, p_value=value if lower else None, score=score,
+                       lower_is_drift=lower)
 
 
 def compare_feature(
@@ -324,7 +353,7 @@ def compare_feature(
     current: NumericProfile | CategoricalProfile,
     settings: DriftSettings,
 ) -> FeatureDrift:
-    """Compare one feature's profiles.
+    """Compare one feature's profiles: every metric and every check (not yet decided, see :func:`judge`).
 
     Raises:
         DataError: the profiles are of different kinds or on different grids.
@@ -335,8 +364,8 @@ def compare_feature(
                         column=name)
     rule = settings.rule_for(name, reference.kind)
     feat = FeatureDrift(
-        name=name, kind=reference.kind, metric=rule.metric, value=None, threshold=rule.threshold,
-        configured_threshold=rule.threshold, drifted=False, status="passed",
+        name=name, kind=reference.kind, metric="", value=None, threshold=0.0,
+        configured_threshold=None if rule is None else rule.threshold, drifted=False, status="passed",
         null_rate_reference=_null_rate(reference), null_rate_current=_null_rate(current),
         rows_reference=reference.rows, rows_current=current.rows,
         reference_stats=_stats(reference), current_stats=_stats(current),
@@ -351,11 +380,13 @@ def compare_feature(
         reference.hist.compact()
         current.hist.compact()
         bits = min(reference.hist.bits, current.hist.bits)
-        binned, feat.out_of_range_fraction = _numeric_bins(reference, current, bits, settings.psi_bins)
+        binned, _ = _numeric_bins(reference, current, bits, settings.psi_bins)
         feat.metrics, feat.largest_change = _binned_metrics(binned, settings.epsilon)
         feat.metrics.pop("linf")
         feat.metrics.update(_ks_and_wasserstein(reference, current, bits))
         feat.fine_bits = bits
+        feat.checks, feat.out_of_range_fraction = numeric_checks(reference, current, bits,
+                                                                 feat.metrics.get("wasserstein"), settings.checks)
     else:
         assert isinstance(reference, CategoricalProfile) and isinstance(current, CategoricalProfile)
         binned, unseen = _categorical_bins(reference, current)
@@ -364,33 +395,35 @@ def compare_feature(
         seen_rows = current.rows - current.nulls
         unseen_rows = sum(current.counts.get(v, 0) for v in unseen) + current.other_count
         feat.unseen_fraction = unseen_rows / seen_rows if seen_rows else None
+        feat.checks = categorical_checks(reference, current, binned.labels, binned.ref, binned.cur, unseen,
+                                         settings.checks)
+    if rule is not None:
+        feat.checks.append(_rule_check(rule, feat, binned, settings))
     feat.bins = _report_bins(binned, settings.report_bins)
-    _judge(feat, binned, settings)
+    if feat.null_rate_reference is not None and feat.null_rate_current is not None:
+        feat.null_rate_change = feat.null_rate_current - feat.null_rate_reference
     return feat
 
 
-def _judge(feat: FeatureDrift, binned: _Binned, settings: DriftSettings) -> None:
-    feat.value = feat.metrics.get(feat.metric)
-    if feat.metric == "psi" and settings.sample_size_aware and feat.value is not None:
-        critical = m.psi_critical_value(int(binned.ref.sum()), int(binned.cur.sum()), len(binned.labels),
-                                        settings.critical_quantile)
-        feat.threshold = max(feat.threshold, critical)
-    if feat.value is not None and _exceeds(feat.metric, feat.value, feat.threshold):
-        relation = "<" if feat.metric in LOWER_IS_DRIFT else ">"
-        feat.reasons.append(f"{feat.name}: {feat.metric}={feat.value:.4g} {relation} {feat.threshold:.4g}")
-    if feat.null_rate_reference is not None and feat.null_rate_current is not None:
-        feat.null_rate_change = feat.null_rate_current - feat.null_rate_reference
-        if settings.null_rate_change is not None and abs(feat.null_rate_change) > settings.null_rate_change:
-            feat.reasons.append(
-                f"{feat.name}: null rate {feat.null_rate_reference:.4g} -> {feat.null_rate_current:.4g} "
-                f"(change > {settings.null_rate_change:.4g})"
-            )
-    feat.score = _score(feat.metric, feat.value, feat.threshold)
-    status: FeatureStatus = "failed" if feat.reasons else "passed"
-    if min(feat.rows_reference, feat.rows_current) < settings.min_rows:
-        status = "insufficient_data"
-    feat.status = status
-    feat.drifted = status == "failed"
+def judge(features: list[FeatureDrift], settings: DriftSettings) -> None:
+    """Decide every check of a run (together, for the FDR option), then each feature's status and headline."""
+    decide([c for f in features for c in f.checks], settings.significance, settings.fdr)
+    for feat in features:
+        # A rule the contract spells out is named first; then the checks, largest effect first.
+        fired = sorted((c for c in feat.checks if c.fired), key=lambda c: (c.check in CHECKS, -(c.score or 0.0)))
+        feat.reasons = [c.line(feat.name) for c in fired]
+        scored = [c for c in feat.checks if c.score is not None]
+        headline = fired[0] if fired else max(scored, key=lambda c: c.score or 0.0, default=None)
+        if headline is not None:
+            feat.metric, feat.value, feat.threshold, feat.score = (headline.check, headline.value,
+                                                                   headline.threshold, headline.score)
+        elif feat.checks:
+            feat.metric, feat.threshold = feat.checks[0].check, feat.checks[0].threshold
+        status: FeatureStatus = "failed" if feat.reasons else "passed"
+        if min(feat.rows_reference, feat.rows_current) < settings.min_rows:
+            status = "insufficient_data"
+        feat.status = status
+        feat.drifted = status == "failed"
 
 
 # --- datasets ----------------------------------------------------------------------
@@ -487,6 +520,7 @@ def compare_profiles(
             names.remove(name)
             skipped[name] = "identifier-like: every value distinct (declare it in a contract to compare it)"
     features = [compare_feature(n, reference.features[n], current.features[n], settings) for n in names]
+    judge(features, settings)
     row_count = _row_count(reference, current, settings)
     segments = [_segment(label, seg, reference, settings, names) for label, seg in current.segments.items()]
     verdict: Verdict = "passed"

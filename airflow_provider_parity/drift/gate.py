@@ -213,4 +213,28 @@ def run_drift(
                                       source=_describe(cur_data), **options)
     result = compare_profiles(ref_profile, cur_profile, settings, kinds=kinds,
                               contract=None if contract is None else contract.ref, skip_identifiers=contract is None)
+    if settings.multivariate is not None and result.verdict in ("passed", "failed"):
+        result.add_multivariate(_multivariate(ref_data, cur_data, result, settings))
     return result, ref_profile
+
+
+def _row_total(data: Any) -> int | None:
+    if isinstance(data, Source) and data.where is None:
+        return int(data.count_rows())
+    if isinstance(data, pa.Table):
+        return int(data.num_rows)
+    return None
+
+
+def _multivariate(ref_data: Any, cur_data: Any, result: DriftResult, settings: DriftSettings) -> Any:
+    """The domain classifier on a sample of each side's compared features (a second read of the data)."""
+    from airflow_provider_parity.drift.multivariate import domain_classifier, sample_rows
+    from airflow_provider_parity.exceptions import ConfigurationError
+
+    if not isinstance(ref_data, Source | pa.Table) or not isinstance(cur_data, Source | pa.Table):
+        raise ConfigurationError("the multivariate drift check needs the data on both sides, not a stored profile")
+    kinds = {f.name: f.kind for f in result.features}
+    samples = [sample_rows(_batches(data, kinds, []), _row_total(data), settings.multivariate_rows, seed)
+               for seed, data in enumerate((ref_data, cur_data))]
+    assert settings.multivariate is not None
+    return domain_classifier(samples[0], samples[1], kinds, threshold=settings.multivariate)

@@ -204,20 +204,29 @@ class FineHistogram:
         center = self._grid().center
         self.add_centered(values - center if center else values)
 
-    def add_centered(self, centered: FloatArray) -> None:
-        """Count finite values already shifted by the grid's centre."""
+    def add_centered(self, centered: FloatArray, extremes: tuple[float, float] | None = None) -> None:
+        """Count finite values already shifted by the grid's centre.
+
+        Args:
+            centered: the shifted values.
+            extremes: their min and max when the caller knows them (keys ascend with the
+                values, so the extreme keys follow without two more passes over the keys).
+        """
         if centered.size == 0:
             return
         keys = centered_keys(centered, self._grid(), self.bits)
-        lo, hi = int(keys.min()), int(keys.max())
+        if extremes is None:
+            kmin, kmax = int(keys.min()), int(keys.max())
+        else:
+            kmin, kmax = (int(k) for k in centered_keys(np.array(extremes, dtype=np.float64), self._grid(), self.bits))
+        lo, hi = kmin, kmax
         if self.counts.size:
             lo, hi = min(lo, self.offset), max(hi, self.offset + self.counts.size - 1)
         while hi - lo + 1 > _DENSE_LIMIT and self.bits > 0:
             keys = coarsen_keys(keys, self._grid(), self.bits)
-            lo, hi = (int(k) for k in coarsen_keys(np.array([lo, hi]), self._grid(), self.bits))
+            lo, hi, kmin = (int(k) for k in coarsen_keys(np.array([lo, hi, kmin]), self._grid(), self.bits))
             self.coarsen(self.bits - 1)
         self._widen(lo, hi)
-        kmin = int(keys.min())
         block = np.bincount(keys - kmin)
         start = kmin - self.offset
         self.counts[start : start + block.size] += block

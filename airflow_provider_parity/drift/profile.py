@@ -92,7 +92,13 @@ def to_float64(array: pa.Array | pa.ChunkedArray) -> np.ndarray[Any, np.dtype[np
         array = pc.cast(array, pa.float64())
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
-    return np.asarray(array.to_numpy(zero_copy_only=False), dtype=np.float64)
+    if array.null_count:
+        array = pc.fill_null(array, np.nan)
+    # The values buffer itself: Array.to_numpy imports pandas (a third of a second) on first use.
+    data = array.buffers()[1]
+    if data is None or len(array) == 0:
+        return np.empty(0, dtype=np.float64)
+    return np.frombuffer(data, dtype=np.float64, count=len(array), offset=array.offset * 8)
 
 
 # --- numeric --------------------------------------------------------------------
@@ -171,7 +177,8 @@ class NumericProfile:
         self.sum_centered += total
         # einsum, not np.dot: BLAS threads fight the profiling threads for the cores.
         self.sumsq_centered += float(np.einsum("i,i->", centered, centered))
-        self.hist.add_centered(centered)
+        shift = self.grid.center if self.grid.center else 0.0
+        self.hist.add_centered(centered, (lo - shift, hi - shift))
         return self.grid
 
     def _count_non_finite(self, values: np.ndarray[Any, np.dtype[np.float64]], nulls: int,
@@ -668,3 +675,4 @@ def profile_batches(
     for batch in batches:
         profiler.update(batch)
     return profiler.result()
+

@@ -37,18 +37,25 @@ def from_validation(result: ValidationResult, *, gate: str = "contract", name: s
 
 
 def _drift_checks(result: DriftResult) -> tuple[Check, ...]:
+    """Every check of every feature, observed versus threshold (which check fired is the point of a flag)."""
     checks = []
     for feat in result.features:
-        if feat.reasons:
-            # One check per reason: "which check fired" names the metric or the null-rate rule.
-            checks += [Check(name=f"drift({feat.name})", success=False, column=feat.name,
-                             observed=clip(reason.partition(": ")[2] or reason), expected="within the drift policy")
-                       for reason in feat.reasons]
-        else:
+        severity: Literal["error", "warn"] = "warn" if feat.status == "insufficient_data" else "error"
+        for check in getattr(feat, "checks", None) or ():
+            relation = ">=" if check.lower_is_drift else "<="
+            observed = "n/a" if check.value is None else f"{check.value:.4g}"
+            if check.p_value is not None:
+                observed += f" (p={check.p_value:.2g})"
+            if check.detail:
+                observed += f", {check.detail}"
+            checks.append(Check(name=f"{check.check}({feat.name})", success=not check.fired, column=feat.name,
+                                observed=clip(observed), expected=f"{check.check} {relation} {check.threshold:.4g}",
+                                severity=severity))
+        if not getattr(feat, "checks", None):  # results written before the checks existed
             value = "n/a" if feat.value is None else f"{feat.value:.4g}"
             checks.append(Check(name=f"drift({feat.name})", success=feat.status != "failed", column=feat.name,
                                 observed=f"{feat.metric}={value}", expected=f"{feat.metric} within {feat.threshold:.4g}",
-                                severity="warn" if feat.status == "insufficient_data" else "error"))
+                                severity=severity))
     if result.row_count is not None:
         rc = result.row_count
         checks.append(Check(name="row_count_change", success=rc.passed, observed=f"ratio {rc.ratio}",

@@ -33,6 +33,10 @@ class Settings:
     """How much recent serving traffic the skew gates compare with the training snapshot."""
     min_retrain_interval: str
     """A skew breach asks for retraining only when the last model is at least this old."""
+    skew_alert_persistence: str = "1/1"
+    """The monitor alerts after N breached windows among the last M (``"2/3"``); ``1/1``: the first one."""
+    skew_alert_cooldown: str = "6h"
+    """After an alert, the monitor stays quiet this long (the breaches are still recorded)."""
 
     @property
     def features_table(self) -> str:
@@ -60,4 +64,6 @@ def load_settings() -> Settings:
         freshness_timeout=int(parity_option("freshness_timeout", "21600")),
         skew_lookback=parity_option("skew_lookback", "24h"),
         min_retrain_interval=parity_option("min_retrain_interval", "6h"),
+        skew_alert_persistence=parity_option("skew_alert_persistence", "1/1"),
+        skew_alert_cooldown=parity_option("skew_alert_cooldown", "6h"),
     )

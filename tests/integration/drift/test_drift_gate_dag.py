@@ -74,6 +74,12 @@ def test_drift_blocks_training(run_dag, airflow_db, tmp_path, example_contract_p
     result = json.loads((folder / "drift_gate.json").read_text())
     assert result["verdict"] == "failed"
     assert result["drifted_features"] == ["tenure_days"]
+    # The message names the check that fired, with observed versus threshold.
+    tenure = next(f for f in result["features"] if f["name"] == "tenure_days")
+    fired = [c for c in tenure["checks"] if c["fired"]]
+    assert {"wasserstein_sd", "location_sd"} <= {c["check"] for c in fired}
+    assert tenure["metric"] in {c["check"] for c in fired}
+    assert f"tenure_days: {tenure['metric']}=" in result["message"] and " > " in result["message"]
     html = (folder / "drift_gate.html").read_text()
     assert html.count("<svg") == 1
 

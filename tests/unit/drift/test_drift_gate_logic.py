@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from airflow_provider_parity.drift.checks import Thresholds
 from airflow_provider_parity.drift.compare import (
     DriftSettings,
     Rule,
@@ -69,11 +70,11 @@ def test_no_drift_passes():
     assert "no drift" in result.message
 
 
-def test_failed_message_is_one_line_naming_metric_and_values():
+def test_failed_message_is_one_line_naming_check_and_values():
     result, _ = compare_datasets([generate(1, False)], [generate(2, True)])
     assert "\n" not in result.message
-    assert "mean_shift: psi=" in result.message and "> 0.2" in result.message
-    assert "null_increase" in result.message
+    assert "mean_shift: wasserstein_sd=" in result.message and "> 0.1" in result.message
+    assert "null_increase: null_rate_change=0.15" in result.message and "> 0.02" in result.message
 
 
 def test_every_measurement_is_in_the_result():
@@ -241,10 +242,14 @@ def test_settings_from_contract(example_contract):
     kinds = kinds_from_contract(example_contract)
     assert settings.min_rows == example_contract.drift.min_rows
     assert set(kinds) == {c.name for c in example_contract.drift_features()}
+    assert settings.checks == Thresholds(**example_contract.drift.checks.model_dump())
     for name, kind in kinds.items():
         rule = settings.rule_for(name, kind)
         expected = example_contract.drift_rule_for(example_contract.column(name))
-        assert (rule.metric, rule.threshold) == (expected.metric, expected.threshold)
+        if expected is None:
+            assert rule is None
+        else:
+            assert rule is not None and (rule.metric, rule.threshold) == (expected.metric, expected.threshold)
 
 
 def test_a_column_that_cannot_be_its_declared_kind_is_a_schema_mismatch():
