@@ -1,0 +1,123 @@
+"""A champion to serve and the service as a process: what the tests, the benchmark and the demo share.
+
+:func:`train_champion` fits a small scikit-learn pipeline on a contract's serving features and
+registers it under the alias ``champion``; :class:`ServiceProcess` runs ``parity serve`` as a real
+process on a loopback port and stops it with SIGTERM (the graceful path that flushes the log).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from airflow_provider_parity.contracts.model import Contract
+
+
+def train_champion(tracking_uri: str, name: str, table: pa.Table, contract: Contract, *, label: str,
+                   seed: int = 0, alias: str = "champion") -> str:
+    """Fit imputer + one-hot + logistic regression on the contract's serving features; register; set ``alias``.
+
+    Returns:
+        The new model version.
+    """
+    import mlflow
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    from airflow_provider_parity.tracking.client import make_client
+
+    features = [c for c in contract.columns_for("serving") if c.role == "feature"]
+    numeric = [c.name for c in features if c.is_numeric]
+    categorical = [c.name for c in features if not c.is_numeric]
+    model = Pipeline([
+        ("prepare", ColumnTransformer([("num", SimpleImputer(), numeric),
+                                       ("cat", OneHotEncoder(handle_unknown="ignore"), categorical)])),
+        ("classify", LogisticRegression(C=1.0 + seed, max_iter=500)),
+    ]).fit(table.select([c.name for c in features]).to_pandas(), table.column(label).to_numpy(zero_copy_only=False))
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
+    mlflow.set_experiment("parity-serving")
+    with mlflow.start_run():
+        # cloudpickle: skops (the default) scans every imported module, seconds per model.
+        info = mlflow.sklearn.log_model(model, name="model", registered_model_name=name,
+                                        pip_requirements=["scikit-learn"], serialization_format="cloudpickle")
+    version = str(info.registered_model_version)
+    make_client(tracking_uri, tracking_uri).set_registered_model_alias(name, alias, version)
+    return version
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (bound, then closed)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ServiceProcess:
+    """``python -m airflow_provider_parity.cli serve ...`` on 127.0.0.1, its own process group."""
+
+    def __init__(self, *, contract: str, store: str, model: str, log: str, tracking_uri: str,
+                 extra: Sequence[str] = (), output: Path | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.output = output
+        command = [sys.executable, "-m", "airflow_provider_parity.cli", "serve", "--contract", contract,
+                   "--store", store, "--model", model, "--log", log, "--tracking-uri", tracking_uri,
+                   "--port", str(self.port), *extra]
+        # Its own session: stop() signals the service and nothing else.
+        with open(output or os.devnull, "wb") as sink:
+            self.process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
+                                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+    def wait_healthy(self, timeout: float = 120) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"parity serve exited with {self.process.returncode}: {self.tail()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as answer:
+                    return dict(json.load(answer))
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"parity serve not healthy after {timeout}s: {self.tail()}")
+
+    def tail(self) -> str:
+        return self.output.read_text(errors="replace")[-3000:] if self.output and self.output.exists() else ""
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 60) -> int:
+        """Signal the service and wait for it to exit; its exit code."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        return int(self.process.returncode)
+
+
+def post_json(url: str, body: Any, timeout: float = 10) -> tuple[int, Any]:
+    """POST ``body`` as JSON; the status and the decoded answer (also for 4xx/5xx)."""
+    import urllib.error
+
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
+            return answer.status, json.load(answer)
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")
