@@ -121,3 +121,41 @@ def post_json(url: str, body: Any, timeout: float = 10) -> tuple[int, Any]:
             return answer.status, json.load(answer)
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read() or b"null")
+
+
+class RedisProcess:
+    """A throw-away ``redis-server`` on 127.0.0.1: a password (in its config file, not on ``ps``), no persistence."""
+
+    def __init__(self, folder: Path) -> None:
+        import secrets
+        import shutil
+        import urllib.parse
+
+        server = shutil.which("redis-server")
+        if server is None:
+            raise FileNotFoundError("redis-server not found (apt-get install redis-server; scripts/setup.sh does)")
+        folder.mkdir(parents=True, exist_ok=True)
+        self.port, password = free_port(), secrets.token_urlsafe(16)
+        config = folder / "redis.conf"
+        config.write_text(f"bind 127.0.0.1\nport {self.port}\nrequirepass {password}\nsave \"\"\nappendonly no\n"
+                          f"dir {folder}\nprotected-mode yes\n")
+        config.chmod(0o600)
+        self.process = subprocess.Popen([server, str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                        start_new_session=True)
+        self.password = password
+        self.url = f"redis://:{urllib.parse.quote(password, safe='')}@127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    self.stop()
+                    raise RuntimeError("redis-server did not start") from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
