@@ -96,7 +96,13 @@ class Champion:
         return True
 
     def predict(self, model: Any, features: pa.Table) -> list[float | None]:
-        frame = features.to_pandas()
+        """Scores for ``features``: the columns the model was fitted on when it says so, else all of them."""
+        import pandas as pd
+
+        fitted = getattr(model, "feature_names_in_", None)
+        names = features.column_names if fitted is None else [str(n) for n in fitted]
+        # Column by column: half the time of Table.to_pandas on a one-row batch.
+        frame = pd.DataFrame({n: features.column(n).to_numpy(zero_copy_only=False) for n in names})
         scores = model.predict_proba(frame)[:, 1] if hasattr(model, "predict_proba") else model.predict(frame)
         return [float(s) for s in scores]
 
@@ -127,6 +133,7 @@ class LogWriter:
 
     def _run(self) -> None:
         pending: list[pa.Table] = []
+        rows = 0
         deadline = time.monotonic() + self.flush_seconds
         stopping = False
         while not stopping:
@@ -135,10 +142,12 @@ class LogWriter:
                 stopping = item is None  # put last, after the server stopped taking requests
                 if item is not None:
                     pending.append(item)
+                    rows += item.num_rows
             except queue.Empty:
                 pass
-            if stopping or time.monotonic() >= deadline or sum(t.num_rows for t in pending) >= self.max_rows:
+            if stopping or time.monotonic() >= deadline or rows >= self.max_rows:
                 pending = self._flush(pending)
+                rows = sum(t.num_rows for t in pending)
                 deadline = time.monotonic() + self.flush_seconds
         if pending:  # the last flush failed: one more try, then say what is lost
             pending = self._flush(pending)
