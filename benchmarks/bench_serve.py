@@ -102,6 +102,21 @@ def _run_client(url: str, args: argparse.Namespace, requests: int, seconds: floa
     return dict(json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout))
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU the process used so far (Linux ``/proc``): the service's own cost, whatever the load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _measured(service: object, url: str, args: argparse.Namespace, requests: int, seconds: float,
+              rate: float = 0) -> dict[str, float]:
+    pid = service.process.pid  # type: ignore[attr-defined]
+    before = _cpu_seconds(pid)
+    result = _run_client(url, args, requests, seconds, rate)
+    result["server_cpu_ms"] = (_cpu_seconds(pid) - before) * 1000 / max(1.0, result["requests"])
+    return result
+
+
 def _bench_store(kind: str, store: str, features: str, tracking: str, root: Path,
                  args: argparse.Namespace) -> dict[str, dict[str, float]]:
     from deltalake import DeltaTable
@@ -119,9 +134,10 @@ def _bench_store(kind: str, store: str, features: str, tracking: str, root: Path
     try:
         service.wait_healthy()
         runs = {"warm-up": _run_client(service.url, args, 500, 10),
-                "saturated": _run_client(service.url, args, args.requests, args.seconds)}
+                "saturated": _measured(service, service.url, args, args.requests, args.seconds)}
         if args.rate:
-            runs[f"paced {args.rate:.0f}/s"] = _run_client(service.url, args, args.requests, args.seconds, args.rate)
+            runs[f"paced {args.rate:.0f}/s"] = _measured(service, service.url, args, args.requests, args.seconds,
+                                                         args.rate)
     finally:
         service.stop()
     logged = DeltaTable(str(log)).to_pyarrow_dataset().count_rows()
@@ -161,7 +177,8 @@ def main() -> None:
                     verdict = "meets goal" if r["rps"] >= 500 and r["p99_ms"] <= 25 else "below goal"
                     print(f"{kind:6s} {mode:11s} {r['requests']:6.0f} requests in {r['seconds']:5.1f}s: "
                           f"{r['rps']:5.0f} req/s, p50 {r['p50_ms']:6.1f} ms, p99 {r['p99_ms']:6.1f} ms, "
-                          f"max {r['max_ms']:6.1f} ms, errors {r['errors']:.0f} ({verdict})")
+                          f"max {r['max_ms']:6.1f} ms, errors {r['errors']:.0f}, "
+                          f"server CPU {r['server_cpu_ms']:.2f} ms/request ({verdict})")
         finally:
             if redis:
                 redis.stop()

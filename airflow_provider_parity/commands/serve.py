@@ -13,7 +13,7 @@ import json
 import os
 from typing import Any
 
-from airflow_provider_parity.commands.args import int_at_least
+from airflow_provider_parity.commands.args import int_at_least, positive_seconds
 
 
 def _materialize(args: argparse.Namespace) -> int:
@@ -34,12 +34,16 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from airflow_provider_parity.contracts.loader import load_contract
+    from airflow_provider_parity.exceptions import ConfigurationError
     from airflow_provider_parity.serving.app import Champion, LogWriter, Service, create_app
     from airflow_provider_parity.serving.online_store import open_store
 
     contract = load_contract(args.contract)
     # Everything that can be wrong with the input fails here, before the port opens: exit 2, one line.
-    champion = Champion(args.model, args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI"))
+    tracking_uri = args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
+    if not tracking_uri:  # else MLflow would make an empty store in the working folder and find no champion
+        raise ConfigurationError("serve: no MLflow tracking server: pass --tracking-uri or set MLFLOW_TRACKING_URI")
+    champion = Champion(args.model, tracking_uri)
     service = Service(contract=contract, store=open_store(args.store), champion=champion,
                       writer=LogWriter(args.log, flush_seconds=args.flush_seconds, max_rows=args.flush_rows),
                       on_failure=args.on_boundary_failure, poll_seconds=args.poll_seconds)
@@ -70,10 +74,10 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI)")
     serve.add_argument("--on-boundary-failure", choices=("reject", "degrade"), default="reject",
                        help="features failing the contract: answer 422 (default), or serve and flag it degraded")
-    serve.add_argument("--poll-seconds", type=float, default=30.0, help="how often to check the champion alias")
-    serve.add_argument("--flush-seconds", type=float, default=1.0, help="serving log: append at least this often")
+    serve.add_argument("--poll-seconds", type=positive_seconds, default=30.0, help="how often to check the champion alias")
+    serve.add_argument("--flush-seconds", type=positive_seconds, default=1.0, help="serving log: append at least this often")
     serve.add_argument("--flush-rows", type=int_at_least(1), default=1000, help="serving log: or after this many rows")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int_at_least(1), default=8000)
+    serve.add_argument("--port", type=int_at_least(0), default=8000)
     serve.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"))
     serve.set_defaults(func=_serve)
