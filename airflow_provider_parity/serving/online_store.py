@@ -158,7 +158,8 @@ class SQLiteOnlineStore:
 
 
 class RedisOnlineStore:
-    """A hash per entity, ``parity:<view>:<entity>``, fields = columns (JSON) plus ``__version``.
+    """A hash per entity, ``parity:<view>:<entity>``, fields = columns (JSON) plus ``__version``;
+    the view's entities in the set ``parity-entities:<view>``.
 
     A materialisation writes every entity (pipelined, in chunks) and then the view's version key:
     a retry after a crash rewrites everything, because the version key was never set.
@@ -181,14 +182,24 @@ class RedisOnlineStore:
         return None if value is None else int(value)
 
     def replace(self, view: str, rows: Mapping[str, dict[str, Any]], version: int) -> None:
+        members = f"parity-entities:{view}"
+        gone = {m.decode() for m in self.client.smembers(members)} - set(rows)
         items = list(rows.items())
         for start in range(0, len(items), self.CHUNK):
             pipe = self.client.pipeline(transaction=False)
-            for key, row in items[start:start + self.CHUNK]:
+            chunk = items[start:start + self.CHUNK]
+            for key, row in chunk:
                 name = self._key(view, key)
                 pipe.delete(name)
                 pipe.hset(name, mapping={**{c: json.dumps(v) for c, v in row.items()}, VERSION_FIELD: version})
+            pipe.sadd(members, *(key for key, _ in chunk))
             pipe.execute()
+        # Entities the new version no longer has are unknown from now on, as in SQLite.
+        gone_list = sorted(gone)
+        for start in range(0, len(gone_list), self.CHUNK):
+            chunk = gone_list[start:start + self.CHUNK]
+            self.client.delete(*(self._key(view, key) for key in chunk))
+            self.client.srem(members, *chunk)
         self.client.set(f"parity-views:{view}", version)
 
     def read(self, view: str, entities: Sequence[Sequence[Any]]) -> Lookup:

@@ -65,6 +65,21 @@ def test_rematerialising_the_same_version_is_a_no_op(lake: Lake, store_uri: str)
         store.close()
 
 
+def test_entities_a_new_version_drops_become_unknown(lake: Lake, store_uri: str, tmp_path: Path) -> None:
+    from deltalake import write_deltalake
+
+    write_deltalake(str(tmp_path / "shrinking"), customer_features(20))
+    write_deltalake(str(tmp_path / "shrinking"), customer_features(10), mode="overwrite")
+    store = open_store(store_uri)
+    try:
+        materialize(str(tmp_path / "shrinking"), 0, lake.contract, store)
+        materialize(str(tmp_path / "shrinking"), 1, lake.contract, store)
+        found = store.read("customer_features", [["C000005"], ["C000015"]])
+        assert found.versions == [1, None] and found.rows[1] is None
+    finally:
+        store.close()
+
+
 def test_a_version_without_a_served_column_is_bad_input(lake: Lake, store_uri: str, tmp_path: Path) -> None:
     from deltalake import write_deltalake
 
