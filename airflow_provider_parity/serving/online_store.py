@@ -183,7 +183,7 @@ class RedisOnlineStore:
 
     def replace(self, view: str, rows: Mapping[str, dict[str, Any]], version: int) -> None:
         members = f"parity-entities:{view}"
-        gone = {m.decode() for m in self.client.smembers(members)} - set(rows)
+        gone = {m.decode() if isinstance(m, bytes) else str(m) for m in self.client.smembers(members)} - set(rows)
         items = list(rows.items())
         for start in range(0, len(items), self.CHUNK):
             pipe = self.client.pipeline(transaction=False)
@@ -197,9 +197,9 @@ class RedisOnlineStore:
         # Entities the new version no longer has are unknown from now on, as in SQLite.
         gone_list = sorted(gone)
         for start in range(0, len(gone_list), self.CHUNK):
-            chunk = gone_list[start:start + self.CHUNK]
-            self.client.delete(*(self._key(view, key) for key in chunk))
-            self.client.srem(members, *chunk)
+            dropped = gone_list[start:start + self.CHUNK]
+            self.client.delete(*(self._key(view, key) for key in dropped))
+            self.client.srem(members, *dropped)
         self.client.set(f"parity-views:{view}", version)
 
     def read(self, view: str, entities: Sequence[Sequence[Any]]) -> Lookup:
