@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "airflow_provider_parity.commands.snapshot",
     "airflow_provider_parity.commands.drift",
     "airflow_provider_parity.commands.skew",
+    "airflow_provider_parity.commands.serve",
     "airflow_provider_parity.commands.reproduce",
     "airflow_provider_parity.commands.step",
     "airflow_provider_parity.commands.outcomes",

@@ -23,6 +23,17 @@ def int_at_least(minimum: int) -> Callable[[str], int]:
     return parse
 
 
+def positive_seconds(text: str) -> float:
+    """An argparse type: a number of seconds longer than zero (``--poll-seconds 0`` would spin)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text[:40]!r}") from None
+    if not 0 < value < 86400 * 365:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and less than a year, got {text[:40]!r}")
+    return value
+
+
 def positive_duration(text: str) -> timedelta:
     """An argparse type: a duration such as ``1d`` that is longer than zero."""
     from airflow_provider_parity.contracts.model import parse_duration

@@ -1,0 +1,83 @@
+"""``parity materialize`` and ``parity serve``: the online path.
+
+``parity materialize TABLE --version N --contract C --store URI`` writes the newest row per entity of a
+pinned Delta version into the online store (a no-op when the store already holds that version).
+``parity serve`` runs the reference online service (FastAPI under uvicorn) until SIGTERM/SIGINT, which
+stops it gracefully and flushes the serving log. Exit 2: bad input (no champion, unreadable contract, ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from typing import Any
+
+from airflow_provider_parity.commands.args import int_at_least, positive_seconds
+
+
+def _materialize(args: argparse.Namespace) -> int:
+    from airflow_provider_parity.contracts.loader import load_contract
+    from airflow_provider_parity.serving.online_store import materialize, open_store
+
+    contract = load_contract(args.contract)
+    store = open_store(args.store)
+    try:
+        done = materialize(args.table, args.version, contract, store)
+    finally:
+        store.close()
+    print(json.dumps(done.to_dict()))
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from airflow_provider_parity.contracts.loader import load_contract
+    from airflow_provider_parity.exceptions import ConfigurationError
+    from airflow_provider_parity.serving.app import Champion, LogWriter, Service, create_app
+    from airflow_provider_parity.serving.online_store import open_store
+
+    contract = load_contract(args.contract)
+    # Everything that can be wrong with the input fails here, before the port opens: exit 2, one line.
+    tracking_uri = args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
+    if not tracking_uri:  # else MLflow would make an empty store in the working folder and find no champion
+        raise ConfigurationError("serve: no MLflow tracking server: pass --tracking-uri or set MLFLOW_TRACKING_URI")
+    champion = Champion(args.model, tracking_uri)
+    service = Service(contract=contract, store=open_store(args.store), champion=champion,
+                      writer=LogWriter(args.log, flush_seconds=args.flush_seconds, max_rows=args.flush_rows),
+                      on_failure=args.on_boundary_failure, poll_seconds=args.poll_seconds)
+    service.store.read(service.view, [])  # a view never materialised is bad input, not a 500 per request
+    uvicorn.run(create_app(service), host=args.host, port=args.port, log_level=args.log_level,
+                access_log=False, timeout_graceful_shutdown=30)
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add ``parity materialize`` and ``parity serve`` to the CLI."""
+    mat = subparsers.add_parser("materialize", help="write a pinned Delta version's newest rows into the online store",
+                                description="Newest row per entity of TABLE at --version into the online store. "
+                                            "Idempotent. Exit 2: bad input.")
+    mat.add_argument("table", help="the Delta feature table")
+    mat.add_argument("--version", type=int_at_least(0), required=True, help="the pinned, contract-clean version")
+    mat.add_argument("--contract", required=True, help="the data contract (entity key, columns, event time)")
+    mat.add_argument("--store", required=True, help="sqlite:///PATH (or a path) or redis://HOST:PORT/DB")
+    mat.set_defaults(func=_materialize)
+
+    serve = subparsers.add_parser("serve", help="the reference online service: online features, boundary check, "
+                                                "the champion model, the serving log",
+                                  description="Serve POST /predict until SIGTERM; /healthz, /metrics, /docs.")
+    serve.add_argument("--contract", required=True, help="the data contract of the served features")
+    serve.add_argument("--store", required=True, help="the online store: sqlite:///PATH or redis://HOST:PORT/DB")
+    serve.add_argument("--model", required=True, help="the registered model name (served: its @champion alias)")
+    serve.add_argument("--log", required=True, help="the serving log's Delta table (created on first append)")
+    serve.add_argument("--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI)")
+    serve.add_argument("--on-boundary-failure", choices=("reject", "degrade"), default="reject",
+                       help="features failing the contract: answer 422 (default), or serve and flag it degraded")
+    serve.add_argument("--poll-seconds", type=positive_seconds, default=30.0, help="how often to check the champion alias")
+    serve.add_argument("--flush-seconds", type=positive_seconds, default=1.0, help="serving log: append at least this often")
+    serve.add_argument("--flush-rows", type=int_at_least(1), default=1000, help="serving log: or after this many rows")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int_at_least(0), default=8000)
+    serve.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"))
+    serve.set_defaults(func=_serve)
