@@ -92,13 +92,15 @@ def _parquet_source(path: str) -> SqlSource:
     import pyarrow.dataset as pads
 
     try:
-        # The schema as pyarrow sees it, so pre-flight judges types exactly as for the other engines.
-        schema = pads.dataset(path, format="parquet").schema
+        # The schema as pyarrow sees it, so pre-flight judges types exactly as for the other engines;
+        # parts whose types disagree are refused, as pyarrow refuses them (only footers are read).
+        dataset = pads.dataset(path, format="parquet")
+        schema = pa.unify_schemas([dataset.schema] + [f.physical_schema for f in dataset.get_fragments()])
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
         raise DataError(f"cannot read as parquet: {reason}", source=path) from None
     if "://" in path:  # object stores: pyarrow's filesystems, no DuckDB extension download
-        return from_arrow(pads.dataset(path, format="parquet"), source=path, kind="parquet")
+        return from_arrow(dataset, source=path, kind="parquet")
     con = _connect()
     pattern = os.path.join(path, "**", "*.parquet") if os.path.isdir(path) else path
     relation = f"read_parquet({_quote(pattern)}, union_by_name = true)"
