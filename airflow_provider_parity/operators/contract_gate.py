@@ -38,8 +38,10 @@ class ValidationReportLink(HtmlReportLink):
 class DataContractGateOperator(GateMixin, BaseOperator):
     """Validate a dataset against its data contract; fail the task on a violation.
 
-    The contract compiles to a Great Expectations 1.x suite run on an ephemeral context
-    (or, with ``engine="arrow"``, the same rules in Arrow compute). A violation fails the
+    The contract's rules compile to SQL that DuckDB runs where the data lies (a parquet file
+    or folder, a Delta table, an Arrow table), or, with ``engine="gx"``, to a Great Expectations
+    1.x suite on an ephemeral context, or with ``engine="arrow"`` to Arrow compute: the same
+    verdict and counts from each. A violation fails the
     task, without retries, so downstream training and promotion never run; the message
     names each failed rule, its column, and observed versus expected.
 
@@ -61,7 +63,8 @@ class DataContractGateOperator(GateMixin, BaseOperator):
         delta_conn_id: a ``delta`` connection for a Delta table on object storage.
         storage_options: object-store options for Delta URIs (prefer ``delta_conn_id``).
         environment: ``"training"`` or ``"serving"``: expect only that side's columns.
-        engine: ``"gx"`` (default) or ``"arrow"``.
+        engine: ``"duckdb"`` (default), ``"gx"`` or ``"arrow"``. With ``sql``, the query's rows
+            are fetched through ``conn_id`` and then checked by the engine.
         warn_only: report a violation as a warning and let downstream tasks run.
         as_of: the moment freshness is judged against (ISO 8601 with a zone; templated). Default:
             the run's data interval end, else its logical date, else run_after. DAGs that process
@@ -86,7 +89,7 @@ class DataContractGateOperator(GateMixin, BaseOperator):
         delta_conn_id: str | None = None,
         storage_options: dict[str, str] | None = None,
         environment: Literal["training", "serving"] | None = None,
-        engine: Literal["gx", "arrow"] = "gx",
+        engine: Literal["duckdb", "gx", "arrow"] = "duckdb",
         warn_only: bool = False,
         as_of: str | None = None,
         report_dir: str | None = None,
@@ -96,7 +99,7 @@ class DataContractGateOperator(GateMixin, BaseOperator):
         name = "DataContractGateOperator"
         check_source(name, "data", data, sql, conn_id)
         check_text(name, "contract_path", contract_path)
-        check_choice(name, "engine", engine, ("gx", "arrow"))
+        check_choice(name, "engine", engine, ("duckdb", "gx", "arrow"))
         check_choice(name, "environment", environment, (None, "training", "serving"))
         check_number(name, "version", version)
         self.contract_path = contract_path
@@ -123,11 +126,13 @@ class DataContractGateOperator(GateMixin, BaseOperator):
         return self.storage_options
 
     def _load(self) -> Any:
-        from airflow_provider_parity.validation.sources import LoadedData, load_data
+        from airflow_provider_parity.validation.sources import LoadedData
+        from airflow_provider_parity.validation.validate import open_data
 
         if self.sql is not None:
             return LoadedData(read_sql(str(self.conn_id), self.sql), f"{self.conn_id}:{self.sql}", None, "sql")
-        return load_data(self.data, version=as_version(self.version), storage_options=self._storage())
+        return open_data(self.data, engine=self.engine, version=as_version(self.version),
+                         storage_options=self._storage())
 
     def execute(self, context: Context) -> dict[str, Any]:
         ti = context["ti"]
@@ -143,15 +148,14 @@ class DataContractGateOperator(GateMixin, BaseOperator):
         from airflow_provider_parity.contracts.loader import load_contract
         from airflow_provider_parity.outcomes.convert import from_validation
         from airflow_provider_parity.validation.report import render_html
-        from airflow_provider_parity.validation.validate import validate_table
+        from airflow_provider_parity.validation.validate import validate_data
 
         contract = load_contract(self.contract_path)
         loaded = self._load()
         self._source = loaded.source
-        self._schema = [(f.name, str(f.type)) for f in loaded.table.schema]
-        result = validate_table(contract, loaded.table, source=loaded.source, version=loaded.version,
-                                environment=self.environment, engine=self.engine, now=as_of,
-                                warn_only=self.warn_only)
+        self._schema = [(f.name, str(f.type)) for f in loaded.schema]
+        result = validate_data(contract, loaded, environment=self.environment, engine=self.engine, now=as_of,
+                               warn_only=self.warn_only)
         result.report_json = self.report_uri(context, ".json", self.report_dir)
         result.report_html = self.report_uri(context, ".html", self.report_dir)
         # Both reports or neither: a reader never finds one without the other.

@@ -72,7 +72,8 @@ def _offending(rule: Rule, arr: pa.ChunkedArray) -> pa.ChunkedArray | None:
             masks.append(pc.greater(arr, _scalar(p["max"], arr.type)))
         return masks[0] if len(masks) == 1 else pc.or_(masks[0], masks[1])
     if rule.kind == "in_set":
-        return pc.invert(pc.is_in(arr, value_set=pa.array(p["values"], type=arr.type)))
+        # is_in says False for a null row: without the validity mask a null would count as offending.
+        return pc.and_(pc.is_valid(arr), pc.invert(pc.is_in(arr, value_set=pa.array(p["values"], type=arr.type))))
     if rule.kind == "regex":
         return pc.invert(pc.match_substring_regex(arr, pattern=p["regex"]))
     return None

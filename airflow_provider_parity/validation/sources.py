@@ -24,6 +24,10 @@ class LoadedData:
     fingerprint: str | None = None
     """The Delta snapshot's fingerprint, when the source is a Delta table."""
 
+    @property
+    def schema(self) -> pa.Schema:
+        return self.table.schema
+
 
 def is_delta_table(path: str, storage_options: dict[str, str] | None = None) -> bool:
     """True when ``path`` holds a Delta table (see :func:`airflow_provider_parity.sources.source_kind`)."""
@@ -54,6 +58,14 @@ def read_parquet(path: str, *, columns: list[str] | None = None) -> LoadedData:
     return LoadedData(table, path if "://" in path else os.path.abspath(path), None, "parquet")
 
 
+def check_path(path: str) -> None:
+    """Raise ``DataError`` when a local ``path`` is missing or unreadable (URIs are checked on read)."""
+    if "://" not in path and not os.path.exists(path):
+        raise DataError("path does not exist", source=path)
+    if "://" not in path and not os.access(path, os.R_OK):
+        raise DataError("path is not readable (permission denied)", source=path)
+
+
 def load_data(data: Any, *, version: int | None = None, storage_options: dict[str, str] | None = None,
               columns: list[str] | None = None) -> LoadedData:
     """Load what a gate validates.
@@ -74,10 +86,7 @@ def load_data(data: Any, *, version: int | None = None, storage_options: dict[st
         data = data()
     if isinstance(data, (str, os.PathLike)):
         path = os.fspath(data)
-        if "://" not in path and not os.path.exists(path):
-            raise DataError("path does not exist", source=path)
-        if "://" not in path and not os.access(path, os.R_OK):
-            raise DataError("path is not readable (permission denied)", source=path)
+        check_path(path)
         if is_delta_table(path, storage_options):
             return read_delta(path, version, storage_options=storage_options, columns=columns)
         if version is not None:

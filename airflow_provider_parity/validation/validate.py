@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_parity.contracts.model import Contract, Environment
 from airflow_provider_parity.validation.preflight import check_schema, check_values
@@ -13,11 +13,16 @@ from airflow_provider_parity.validation.result import ValidationResult
 if TYPE_CHECKING:
     import pyarrow as pa
 
-Engine = Literal["gx", "arrow"]
+    from airflow_provider_parity.validation.sources import LoadedData
+    from airflow_provider_parity.validation.sql_engine import SqlSource
+
+Engine = Literal["duckdb", "gx", "arrow"]
+ENGINES: tuple[Engine, ...] = ("duckdb", "gx", "arrow")
+DEFAULT_ENGINE: Engine = "duckdb"
 
 
 def validate_table(contract: Contract, table: pa.Table, *, source: str, version: int | None = None,
-                   environment: Environment | None = None, engine: Engine = "gx", now: datetime | None = None,
+                   environment: Environment | None = None, engine: Engine = DEFAULT_ENGINE, now: datetime | None = None,
                    warn_only: bool = False) -> ValidationResult:
     """Check ``table`` against ``contract``.
 
@@ -27,8 +32,9 @@ def validate_table(contract: Contract, table: pa.Table, *, source: str, version:
         source: how the data is named in messages and reports.
         version: the Delta version the data was read from, if any.
         environment: ``"training"``/``"serving"`` to expect only that side's columns.
-        engine: ``"gx"`` runs the compiled Great Expectations suite; ``"arrow"`` evaluates
-            the same rules with Arrow compute (the serving check).
+        engine: ``"duckdb"`` (default) runs the rules compiled to SQL in DuckDB; ``"gx"`` runs the
+            compiled Great Expectations suite; ``"arrow"`` evaluates the same rules with Arrow
+            compute (the serving check). Same verdicts and counts from each.
         now: reference time for the freshness rule (default: now, UTC).
         warn_only: a failure is reported as ``warned`` instead of ``failed``.
 
@@ -39,6 +45,11 @@ def validate_table(contract: Contract, table: pa.Table, *, source: str, version:
         SchemaMismatchError: columns missing, extra (when forbidden) or of the wrong type.
         DataError: empty data, an all-null column, NaN or inf.
     """
+    if engine == "duckdb":
+        from airflow_provider_parity.validation.sql_engine import from_arrow, validate_source
+
+        return validate_source(contract, from_arrow(table, source=source, version=version),
+                               environment=environment, now=now, warn_only=warn_only)
     started = time.perf_counter()
     check_schema(contract, table.schema, environment=environment, source=source)
     metrics = check_values(contract, table, environment=environment, source=source)
@@ -54,3 +65,32 @@ def validate_table(contract: Contract, table: pa.Table, *, source: str, version:
                             engine=engine, row_count=table.num_rows, rules=rules, version=version,
                             environment=environment, column_metrics=metrics,
                             duration_seconds=round(time.perf_counter() - started, 3), warn_only=warn_only)
+
+
+def open_data(data: Any, *, engine: Engine = DEFAULT_ENGINE, version: int | None = None,
+              storage_options: dict[str, str] | None = None) -> LoadedData | SqlSource:
+    """Open ``data`` for ``engine``: DuckDB scans paths where they are, the others load Arrow.
+
+    Both results name ``source``, ``version``, ``schema`` and ``fingerprint``.
+    """
+    if engine == "duckdb":
+        from airflow_provider_parity.validation.sql_engine import open_source
+
+        return open_source(data, version=version, storage_options=storage_options)
+    from airflow_provider_parity.validation.sources import load_data
+
+    return load_data(data, version=version, storage_options=storage_options)
+
+
+def validate_data(contract: Contract, data: LoadedData | SqlSource, *, environment: Environment | None = None,
+                  engine: Engine = DEFAULT_ENGINE, now: datetime | None = None,
+                  warn_only: bool = False) -> ValidationResult:
+    """``validate_table`` on what ``open_data`` returned, with no full read for DuckDB on paths."""
+    from airflow_provider_parity.validation.sources import LoadedData
+
+    if isinstance(data, LoadedData):
+        return validate_table(contract, data.table, source=data.source, version=data.version,
+                              environment=environment, engine=engine, now=now, warn_only=warn_only)
+    from airflow_provider_parity.validation.sql_engine import validate_source
+
+    return validate_source(contract, data, environment=environment, now=now, warn_only=warn_only)

@@ -148,7 +148,7 @@ def _data_cases() -> Iterator[Case]:
     yield case("validate-bad-environment", *validate, D, "--environment", "prod", needle="invalid choice")
     yield case("validate-no-data", "validate", "--contract", C, needle="--data")
     yield case("validate-a-file-as-folder", *validate, "{w}/afile.txt/x", needle="afile.txt/x")
-    for engine in ("gx", "arrow"):
+    for engine in ("duckdb", "gx", "arrow"):
         yield case(f"validate-zero-rows-{engine}", *validate, "{w}/zero_rows.parquet", "--engine", engine,
                    needle="empty")
         # A gate verdict, not bad input: exit 1, and the offending value is cut short.

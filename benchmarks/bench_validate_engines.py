@@ -1,0 +1,98 @@
+"""Benchmark: the gate's engines against one hand-written DuckDB query, as whole processes.
+
+Same parquet file and 10-rule contract as ``bench_validate.py``. Each run is a whole
+process (interpreter start, imports, reading, checking), timed by wall clock, with its own
+peak RSS (``wait4``):
+  - ``parity validate`` (default engine, DuckDB);
+  - ``parity validate --engine arrow``;
+  - ``parity validate --engine gx``;
+  - one hand-written DuckDB query doing the same 10 checks (the floor).
+Goal: the default gate within 1.5x of the hand-written query and at most 1 GB peak.
+
+Usage: python benchmarks/bench_validate_engines.py [--rows 10000000] [--repeat 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench_validate import CONTRACT, make_data
+
+HAND_WRITTEN = """
+SELECT count(*) FILTER (WHERE id IS NULL) = 0
+   AND count(DISTINCT id) = count(id)
+   AND count(*) FILTER (WHERE amount IS NULL) = 0
+   AND count(*) FILTER (WHERE amount < 0 OR amount > 1000) = 0
+   AND count(*) FILTER (WHERE qty < 0 OR qty > 100) = 0
+   AND count(*) FILTER (WHERE status NOT IN ('new', 'paid', 'shipped', 'returned')) = 0
+   AND count(*) FILTER (WHERE NOT regexp_matches(code, '^[A-Z][0-9]{4}$')) = 0
+   AND count(score) >= 0.95 * count(*)
+   AND count(*) FILTER (WHERE created IS NULL) = 0
+   AND count(*) >= 1
+FROM read_parquet(?)
+"""
+
+
+def hand_written(data: str) -> int:
+    import duckdb
+
+    row = duckdb.connect().execute(HAND_WRITTEN, [data]).fetchone()
+    return 0 if row and row[0] else 1
+
+
+def run(argv: list[str]) -> dict[str, float]:
+    """Wall time and peak RSS of one whole process (its exit code must be 0: the data is clean)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{argv} exited {os.waitstatus_to_exitcode(status)}")
+    return {"seconds": elapsed, "peak_mb": usage.ru_maxrss / 1024}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--repeat", type=int, default=1, help="runs per command; the best is reported")
+    parser.add_argument("--hand-written", metavar="DATA", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.hand_written:
+        raise SystemExit(hand_written(args.hand_written))
+    parity = str(Path(sys.executable).parent / "parity")
+    with tempfile.TemporaryDirectory(prefix="parity-bench-") as tmp:
+        data, contract = Path(tmp) / "orders.parquet", Path(tmp) / "contract.yaml"
+        contract.write_text(CONTRACT)
+        make_data(args.rows, data)
+        print(f"{args.rows:,} rows, {data.stat().st_size / 2**20:.0f} MiB parquet; load average "
+              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
+        validate = [parity, "validate", "--contract", str(contract), "--data", str(data)]
+        commands = {
+            "`parity validate` (default engine, DuckDB)": validate,
+            "`parity validate --engine arrow`": [*validate, "--engine", "arrow"],
+            "`parity validate --engine gx`": [*validate, "--engine", "gx"],
+            "one hand-written DuckDB query, same 10 checks": [sys.executable, __file__, "--hand-written", str(data)],
+        }
+        results = {}
+        for label, argv in commands.items():
+            results[label] = min((run(argv) for _ in range(args.repeat)), key=lambda r: r["seconds"])
+            print(f"  {label}: {results[label]['seconds']:.1f} s", flush=True)
+    floor = results["one hand-written DuckDB query, same 10 checks"]["seconds"]
+    print("\n| | time (s) | vs hand-written query | peak RSS (MiB) |\n|---|---|---|---|")
+    for label, r in results.items():
+        print(f"| {label} | {r['seconds']:.2f} | {r['seconds'] / floor:.2f}x | {r['peak_mb']:.0f} |")
+    default = results["`parity validate` (default engine, DuckDB)"]
+    ratio = default["seconds"] / floor
+    met = ratio <= 1.5 and default["peak_mb"] <= 1024
+    print(f"\ngoal (default gate <= 1.5x the hand-written query, <= 1 GB): {'met' if met else 'NOT met'} "
+          f"({ratio:.2f}x, {default['peak_mb']:.0f} MiB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""Every engine (DuckDB SQL, Great Expectations, Arrow) gives the same verdict and counts on the same data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from airflow_provider_parity.examples import customer_features
+from airflow_provider_parity.exceptions import DataError, SchemaMismatchError
+from airflow_provider_parity.validation.validate import ENGINES, open_data, validate_data, validate_table
+
+NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
+ROWS = 400
+
+
+def _with(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
+    return table.set_column(table.schema.get_field_index(name), name, values)
+
+
+def _faulty(fault: str) -> pa.Table:
+    if fault in ("none", "nulls", "range", "duplicates", "category", "stale"):
+        return customer_features(ROWS, fault=fault, now=NOW)  # type: ignore[arg-type]
+    table = customer_features(ROWS, now=NOW)
+    if fault == "regex":  # three keys that break ^C[0-9]{6}$ but stay unique
+        ids = table["customer_id"].to_pylist()
+        return _with(table, "customer_id", pa.array(["bad-1", "bad-2", "c000003"] + ids[3:]))
+    if fault == "completeness":  # 30% nulls where the contract wants 80% filled
+        mask = pa.array([i % 10 < 3 for i in range(ROWS)])
+        return _with(table, "avg_ticket_30d", pc.if_else(mask, pa.scalar(None, pa.float64()),
+                                                         table["avg_ticket_30d"]))
+    if fault == "row_count":
+        return table.slice(0, 50)
+    if fault == "null_category":  # nulls in a set-checked column: a not_null failure, never an in_set one
+        plan = table["plan"].to_pylist()
+        return _with(table, "plan", pa.array([None, None] + plan[2:], pa.string()))
+    raise AssertionError(fault)
+
+
+FAULTS = {"none": [], "nulls": ["not_null(tenure_days)"], "range": ["between(orders_30d)"],
+          "duplicates": ["compound_unique(customer_id,feature_date)"], "category": ["in_set(plan)"],
+          "stale": ["freshness(updated_at)"], "regex": ["regex(customer_id)"],
+          "completeness": ["completeness(avg_ticket_30d)"], "row_count": ["row_count(table)"],
+          "null_category": ["not_null(plan)"]}
+
+
+def _counts(result):  # type: ignore[no-untyped-def]
+    return {r.rule: (r.success, r.unexpected_count) for r in result.rules}
+
+
+@pytest.fixture(scope="module")
+def arrow_results(example_contract):  # type: ignore[no-untyped-def]
+    return {fault: validate_table(example_contract, _faulty(fault), source="t", engine="arrow", now=NOW)
+            for fault in FAULTS}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+@pytest.mark.parametrize("engine", ENGINES)
+def test_same_verdict_failures_and_counts(example_contract, arrow_results, engine, fault):
+    result = validate_table(example_contract, _faulty(fault), source="t", engine=engine, now=NOW)
+    assert [r.rule for r in result.failures] == FAULTS[fault]
+    assert result.status == ("passed" if fault == "none" else "failed")
+    assert _counts(result) == _counts(arrow_results[fault])
+    failed = {r.rule: r for r in result.failures}
+    for rule in arrow_results[fault].failures:
+        assert failed[rule.rule].observed == rule.observed
+        if rule.kind in ("between", "in_set", "regex"):  # GX also samples key rows; the report shows values only
+            assert failed[rule.rule].sample == rule.sample
+
+
+def test_duckdb_reports_the_same_wording_metrics_and_samples(example_contract, arrow_results):
+    result = validate_table(example_contract, _faulty("range"), source="t", engine="duckdb", now=NOW)
+    expected = arrow_results["range"]
+    assert result.summary().replace("duckdb", "arrow") == expected.summary()
+    assert result.column_metrics == expected.column_metrics
+    assert result.failures[0].sample == [-1, -1, -1, -1]
+
+
+def _write(table: pa.Table, kind: str, tmp_path) -> str:  # type: ignore[no-untyped-def]
+    if kind == "parquet":
+        pq.write_table(table, tmp_path / "t.parquet", row_group_size=100)
+        return str(tmp_path / "t.parquet")
+    if kind == "folder":
+        (tmp_path / "dir").mkdir()
+        pq.write_table(table.slice(0, 150), tmp_path / "dir" / "a.parquet")
+        pq.write_table(table.slice(150), tmp_path / "dir" / "b.parquet")
+        return str(tmp_path / "dir")
+    from deltalake import write_deltalake
+
+    write_deltalake(str(tmp_path / "delta"), table)
+    return str(tmp_path / "delta")
+
+
+@pytest.mark.parametrize("kind", ["parquet", "folder", "delta"])
+@pytest.mark.parametrize("fault", ["none", "range", "duplicates", "category"])
+def test_file_and_delta_sources_agree(example_contract, arrow_results, tmp_path, kind, fault):
+    path = _write(_faulty(fault), kind, tmp_path)
+    opened = open_data(path, engine="duckdb")
+    assert not hasattr(opened, "table")  # scanned where it lies: nothing loaded into Arrow
+    result = validate_data(example_contract, opened, engine="duckdb", now=NOW)
+    assert result.engine == "duckdb"
+    assert result.version == (0 if kind == "delta" else None)
+    assert _counts(result) == _counts(arrow_results[fault])
+    loaded = validate_data(example_contract, open_data(path, engine="arrow"), engine="arrow", now=NOW)
+    assert _counts(loaded) == _counts(result)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_bad_input_is_refused_the_same_way(example_contract, engine):
+    table = customer_features(100, now=NOW)
+    nan = _with(table, "avg_ticket_30d", pa.array([float("nan")] + table["avg_ticket_30d"].to_pylist()[1:]))
+    with pytest.raises(DataError, match="column 'avg_ticket_30d' holds 1 NaN and 0 infinite"):
+        validate_table(example_contract, nan, source="t", engine=engine)
+    with pytest.raises(DataError, match="empty"):
+        validate_table(example_contract, table.slice(0, 0), source="t", engine=engine)
+    with pytest.raises(SchemaMismatchError, match="exists\\(tenure_days\\)"):
+        validate_table(example_contract, table.drop_columns(["tenure_days"]), source="t", engine=engine)
+
+
+def test_unreadable_parquet_is_a_data_error(tmp_path):
+    bad = tmp_path / "x.parquet"
+    bad.write_text("not parquet")
+    with pytest.raises(DataError, match="cannot read as parquet"):
+        open_data(str(bad), engine="duckdb")
+    with pytest.raises(DataError, match="path does not exist"):
+        open_data(str(tmp_path / "missing"), engine="duckdb")
