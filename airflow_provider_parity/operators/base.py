@@ -75,11 +75,15 @@ def guard(operator: Any) -> Iterator[None]:
     The task fails with the exception's one-line message. Any exception is kept on
     ``operator._error`` for the OpenLineage failure event.
     """
-    from airflow_provider_parity.exceptions import BadInputError, GateFailure
+    from airflow_provider_parity.exceptions import BadInputError, GateFailure, WriteConflict
 
     operator._error = None
     try:
         yield
+    except WriteConflict as exc:
+        # Lost to a concurrent commit: nothing was written, and a retry applies it to the new version.
+        operator._error = exc
+        raise
     except (BadInputError, GateFailure) as exc:
         operator._error = exc
         raise AirflowFailException(str(exc)) from exc
