@@ -62,14 +62,19 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--repeat", type=int, default=1, help="runs per command; the best is reported")
     parser.add_argument("--hand-written", metavar="DATA", help=argparse.SUPPRESS)
+    parser.add_argument("--make", metavar="DATA", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.hand_written:
         raise SystemExit(hand_written(args.hand_written))
+    if args.make:
+        make_data(args.rows, Path(args.make))
+        return
     parity = str(Path(sys.executable).parent / "parity")
     with tempfile.TemporaryDirectory(prefix="parity-bench-") as tmp:
         data, contract = Path(tmp) / "orders.parquet", Path(tmp) / "contract.yaml"
         contract.write_text(CONTRACT)
-        make_data(args.rows, data)
+        # In a child: a forked child's peak RSS starts at its parent's, which must not hold the generated table.
+        subprocess.run([sys.executable, __file__, "--rows", str(args.rows), "--make", str(data)], check=True)
         print(f"{args.rows:,} rows, {data.stat().st_size / 2**20:.0f} MiB parquet; load average "
               f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
         validate = [parity, "validate", "--contract", str(contract), "--data", str(data)]

@@ -71,7 +71,9 @@ def _observed(rule: Rule, result: dict[str, Any]) -> tuple[str, int | None, floa
     if rule.kind in ("row_count", "freshness"):
         return f"{'row count' if rule.kind == 'row_count' else 'newest'} {result.get('observed_value')}", None, None, []
     count = result.get("unexpected_count")
-    pct = result.get("unexpected_percent_total", result.get("unexpected_percent"))
+    # As the other engines: null rules and compound keys over all rows, value rules over non-null rows.
+    total = rule.kind in ("not_null", "completeness", "compound_unique")
+    pct = result.get("unexpected_percent_total" if total else "unexpected_percent", result.get("unexpected_percent"))
     fraction = None if pct is None else float(pct) / 100.0
     # A null is its own sample for null rules; samples only show offending values.
     offending = [] if rule.kind in ("not_null", "completeness") else result.get("partial_unexpected_list") or []

@@ -48,7 +48,8 @@ FAULTS = {"none": [], "nulls": ["not_null(tenure_days)"], "range": ["between(ord
 
 
 def _counts(result):  # type: ignore[no-untyped-def]
-    return {r.rule: (r.success, r.unexpected_count) for r in result.rules}
+    return {r.rule: (r.success, r.unexpected_count,
+                     None if r.unexpected_fraction is None else round(r.unexpected_fraction, 9)) for r in result.rules}
 
 
 @pytest.fixture(scope="module")
@@ -127,3 +128,27 @@ def test_unreadable_parquet_is_a_data_error(tmp_path):
         open_data(str(bad), engine="duckdb")
     with pytest.raises(DataError, match="path does not exist"):
         open_data(str(tmp_path / "missing"), engine="duckdb")
+
+
+UNIQUE_CONTRACT = """
+dataset: {name: keys, owner: t, version: 1.0.0}
+columns:
+  - {name: id, type: integer, constraints: {unique: true}}
+  - {name: a, type: string, nullable: false}
+  - {name: b, type: integer, nullable: false}
+primary_key: [a, b]
+"""
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_duplicates_mean_every_row_of_a_repeated_key(tmp_path, engine):
+    from airflow_provider_parity.contracts import load_contract
+
+    (tmp_path / "c.yaml").write_text(UNIQUE_CONTRACT)
+    contract = load_contract(tmp_path / "c.yaml")
+    # id: 7 three times, 8 twice, nulls skipped -> 5 rows; (a, b): ("x", 1) twice -> 2 rows.
+    table = pa.table({"id": [7, 7, 7, 8, 8, 1, None, None], "a": ["x", "x", "y", "z", "w", "v", "u", "t"],
+                      "b": [1, 1, 2, 3, 4, 5, 6, 7]})
+    result = validate_table(contract, table, source="t", engine=engine)
+    assert {r.rule: r.unexpected_count for r in result.failures} == {"unique(id)": 5, "compound_unique(a,b)": 2}
+    assert [r.observed for r in result.failures] == ["5 duplicated values (83.3333%)", "2 rows with a repeated key (25.0000%)"]
