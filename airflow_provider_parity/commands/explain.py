@@ -27,14 +27,9 @@ def _explain(args: argparse.Namespace) -> int:
     if args.json:
         atomic_write_json(args.json, report.to_dict())
     if args.html:
-        from airflow_provider_parity.reports.html import html_table, render_page
+        from airflow_provider_parity.reports.view import render_explain
 
-        rows = [[line.split(" ", 1)[0], line.split(" ", 1)[1].strip() if " " in line else ""]
-                for line in report.summary()[1:]]
-        atomic_write_text(args.html, render_page(f"What changed: {report.model} v{report.old} -> v{report.new}",
-                                                 [("Model", report.model), ("Versions", f"v{report.old} -> v{report.new}"),
-                                                  ("Took", f"{report.seconds:.2f} s")],
-                                                 [("Changes", html_table(["What", "Change"], rows))]))
+        atomic_write_text(args.html, render_explain(report))
     if not args.json or args.print:
         print("\n".join(report.summary()))
     return 0
