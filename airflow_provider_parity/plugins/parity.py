@@ -33,6 +33,10 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.plugins_manager import AirflowPlugin
 
+# At module level, not in the function: FastAPI resolves the routes' (postponed) annotations in
+# this module's namespace, and an unresolved ``Request`` would become a required query parameter.
+from fastapi import Request
+
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
@@ -87,7 +91,7 @@ def create_app() -> Any:
 
 def _add_pages(app: FastAPI) -> None:
     """The HTML pages of the view (the external view's navigation entry opens ``/parity/``)."""
-    from fastapi import HTTPException, Request
+    from fastapi import HTTPException
     from fastapi.responses import HTMLResponse
 
     @app.get("/", response_class=HTMLResponse)
