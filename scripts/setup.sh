@@ -24,6 +24,11 @@ if ! command -v redis-server >/dev/null 2>&1; then
   echo "==> installing Redis for the CeleryExecutor test (Debian redis-server)"
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server) >/dev/null
 fi
+# The Parity view's test (tests/integration/view) drives Debian's Chromium headless.
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "==> installing Chromium for the Parity view's browser test (Debian chromium)"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+fi
 echo "==> syncing the locked environment (uv.lock, all extras)"
 python3 -m uv sync --frozen --all-extras --quiet
 # The project's own packages are an editable install, which uv does not compile: compile them here

@@ -12,6 +12,7 @@ The monitoring (SLO attainment, burn rates) and the Airflow view read their hist
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -161,6 +162,40 @@ def read_table(ledger_uri: str, *, storage_options: Mapping[str, str] | None = N
     if moment is not None:
         data = data.filter(pc.greater_equal(data["finished_at"], pa.scalar(moment, pa.timestamp("us", tz="UTC"))))
     return data.sort_by([("finished_at", "ascending"), ("outcome_id", "ascending")])
+
+
+_CACHE: dict[tuple[str, tuple[str, ...]], tuple[int, pa.Table | None]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def read_table_cached(ledger_uri: str, columns: Sequence[str], *,
+                      storage_options: Mapping[str, str] | None = None) -> pa.Table | None:
+    """:func:`read_table` for a long-lived reader (the api-server): reused while the table's Delta
+    version is unchanged. Checking the version reads the log's tail only, not a data file, so a page
+    costs a full read once per ledger commit instead of once per request.
+
+    Raises:
+        ServiceUnavailable: the store did not answer.
+    """
+    from deltalake import DeltaTable
+
+    from airflow_provider_parity.delta.storage import normalize_table_uri
+
+    uri = normalize_table_uri(ledger_uri)
+    options = dict(storage_options or {}) or None
+    with _store_errors(uri):
+        if not DeltaTable.is_deltatable(uri, options):
+            return None
+        version = DeltaTable(uri, storage_options=options).version()
+    key = (uri, tuple(columns))
+    with _CACHE_LOCK:
+        cached = _CACHE.get(key)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    table = read_table(uri, storage_options=storage_options, columns=columns)
+    with _CACHE_LOCK:
+        _CACHE[key] = (version, table)
+    return table
 
 
 def compact_ledger(ledger_uri: str, *, storage_options: Mapping[str, str] | None = None) -> dict[str, Any]:

@@ -18,7 +18,7 @@ Mounted at ``/parity`` on the api-server (Airflow 3's ``fastapi_apps``):
 The pages are an external view served by this FastAPI app rather than a React app: the image has
 no npm build step, the provider stays one Python package, and the pages sit behind the api-server's
 own authentication like the JSON routes. They are server-rendered HTML (``reports/view.py``), each
-reading only the ledger columns it shows, once per request.
+reading only the ledger columns it shows, once per request, reused until the ledger's next commit.
 
 Airflow does not authenticate plugin apps (a Starlette mount inherits none of the core API's
 dependencies), so every route here depends on Airflow's own ``get_user``: the JWT the UI holds
@@ -147,15 +147,16 @@ def _storage_options() -> dict[str, str]:
 
 
 def _ledger(columns: Any) -> Any:
-    """The ledger's ``columns`` (None: no ledger yet); read once per request, never the outcome JSON."""
+    """The ledger's ``columns`` (None: no ledger yet): once per request at most, reused while the ledger has
+    no new commit, never the outcome JSON."""
     from fastapi import HTTPException
 
     from airflow_provider_parity.exceptions import ServiceUnavailable
     from airflow_provider_parity.operators.base import ledger_uri
-    from airflow_provider_parity.outcomes.ledger import read_table
+    from airflow_provider_parity.outcomes.ledger import read_table_cached
 
     try:
-        return read_table(ledger_uri(), storage_options=_storage_options(), columns=columns)
+        return read_table_cached(ledger_uri(), columns, storage_options=_storage_options())
     except ServiceUnavailable as exc:
         raise HTTPException(status_code=503, detail=str(exc)) from None
 
