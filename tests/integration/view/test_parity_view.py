@@ -209,3 +209,10 @@ def test_model_page_shows_the_alias_history(view: View) -> None:
 def test_explain_page_names_the_changed_delta_commits(view: View) -> None:
     dom = _page(view, f"/parity/models/{view.model}/explain?old=1&new=2", "explain.png")
     assert "manual__2026-11-29" in dom and "feature_pipeline" in dom
+
+
+def test_the_view_is_in_airflows_navigation(view: View) -> None:
+    with urllib.request.urlopen(view.browser + "/api/v2/plugins", timeout=60) as answer:
+        plugins = json.loads(answer.read())["plugins"]
+    [parity] = [p for p in plugins if p["name"] == "parity"]
+    assert [(v["href"], v["destination"]) for v in parity["external_views"]] == [("/parity/", "nav")]
