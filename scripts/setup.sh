@@ -10,25 +10,19 @@ if [ "$(python3 -m uv --version 2>/dev/null | cut -d' ' -f2)" != "$UV_VERSION" ]
   echo "==> installing uv $UV_VERSION from PyPI"
   python3 -m pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
 fi
-if ! command -v java >/dev/null 2>&1; then
-  echo "==> installing a Java runtime for Spark (Debian openjdk-17-jre-headless)"
-  (apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless) >/dev/null
-fi
-# The production-like test (tests/deploy/prodlike) starts a throw-away PostgreSQL from Debian's packages.
-if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-  echo "==> installing PostgreSQL for the production-like test (Debian postgresql)"
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >/dev/null
-fi
-# The CeleryExecutor test (tests/deploy/celery) uses a throw-away Redis from Debian's packages as its broker.
-if ! command -v redis-server >/dev/null 2>&1; then
-  echo "==> installing Redis for the CeleryExecutor test (Debian redis-server)"
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server) >/dev/null
-fi
-# The SLO tests run Prometheus' own rule engine and server (promtool check/test rules, a scrape on loopback)
-# and a real Alertmanager (amtool check-config, delivery to a loopback receiver).
-if ! command -v promtool >/dev/null 2>&1 || ! command -v amtool >/dev/null 2>&1; then
-  echo "==> installing Prometheus, promtool and Alertmanager for the SLO tests (Debian prometheus, prometheus-alertmanager)"
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus prometheus-alertmanager) >/dev/null
+# What the tests start as real processes, from Debian's packages, installed in one apt run when missing:
+#   a Java runtime for Spark; PostgreSQL for the production-like and deploy tests (tests/deploy);
+#   Redis as the CeleryExecutor test's broker and the online store; Prometheus, promtool and
+#   Alertmanager for the SLO tests; Chromium for the Parity view's browser test (tests/integration/view).
+missing=()
+command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+{ command -v promtool >/dev/null 2>&1 && command -v amtool >/dev/null 2>&1; } || missing+=(prometheus prometheus-alertmanager)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "==> installing from Debian's packages: ${missing[*]}"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}") >/dev/null
 fi
 echo "==> syncing the locked environment (uv.lock, all extras)"
 python3 -m uv sync --frozen --all-extras --quiet

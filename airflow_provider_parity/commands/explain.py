@@ -32,14 +32,9 @@ def _explain(args: argparse.Namespace) -> int:
     if args.json:
         outputs[args.json] = json_text(report.to_dict())
     if args.html:
-        from airflow_provider_parity.reports.html import html_table, render_page
+        from airflow_provider_parity.reports.view import render_explain
 
-        rows = [[line.split(" ", 1)[0], line.split(" ", 1)[1].strip() if " " in line else ""]
-                for line in report.summary()[1:]]
-        outputs[args.html] = render_page(f"What changed: {report.model} v{report.old} -> v{report.new}",
-                                         [("Model", report.model), ("Versions", f"v{report.old} -> v{report.new}"),
-                                          ("Took", f"{report.seconds:.2f} s")],
-                                         [("Changes", html_table(["What", "Change"], rows))])
+        outputs[args.html] = render_explain(report)
     commit_outputs(outputs)  # both files or neither
     if not args.json or args.print:
         print("\n".join(report.summary()))

@@ -12,7 +12,8 @@ The monitoring (SLO attainment, burn rates) and the Airflow view read their hist
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
@@ -135,8 +136,13 @@ def read_outcomes(
 
 
 def read_table(ledger_uri: str, *, storage_options: Mapping[str, str] | None = None,
-               since: datetime | date | str | None = None) -> pa.Table | None:
-    """The ledger as an Arrow table sorted by finish time (None when there is no ledger yet)."""
+               since: datetime | date | str | None = None,
+               columns: Sequence[str] | None = None) -> pa.Table | None:
+    """The ledger as an Arrow table sorted by finish time (None when there is no ledger yet).
+
+    ``columns`` reads only those (plus ``finished_at`` and ``outcome_id``, the sort keys): the
+    whole-outcome JSON column is most of the bytes, and a page that shows statuses needs none of it.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
     from deltalake import DeltaTable
@@ -151,10 +157,67 @@ def read_table(ledger_uri: str, *, storage_options: Mapping[str, str] | None = N
             return None
         table = DeltaTable(uri, storage_options=options)
         filters = [("day", ">=", moment.date())] if moment else None
-        data = table.to_pyarrow_table(partitions=None, filters=filters)
+        wanted = None if columns is None else list(dict.fromkeys([*columns, "finished_at", "outcome_id"]))
+        data = table.to_pyarrow_table(partitions=None, columns=wanted, filters=filters)
     if moment is not None:
         data = data.filter(pc.greater_equal(data["finished_at"], pa.scalar(moment, pa.timestamp("us", tz="UTC"))))
     return data.sort_by([("finished_at", "ascending"), ("outcome_id", "ascending")])
+
+
+_CACHE: dict[tuple[str, tuple[str, ...]], tuple[int, pa.Table | None]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def read_table_cached(ledger_uri: str, columns: Sequence[str], *,
+                      storage_options: Mapping[str, str] | None = None) -> pa.Table | None:
+    """:func:`read_table` for a long-lived reader (the api-server): reused while the table's Delta
+    version is unchanged. Checking the version reads the log's tail only, not a data file, so a page
+    costs a full read once per ledger commit instead of once per request.
+
+    Raises:
+        ServiceUnavailable: the store did not answer.
+    """
+    from deltalake import DeltaTable
+
+    from airflow_provider_parity.delta.storage import normalize_table_uri
+
+    uri = normalize_table_uri(ledger_uri)
+    options = dict(storage_options or {}) or None
+    with _store_errors(uri):
+        if not DeltaTable.is_deltatable(uri, options):
+            return None
+        version = DeltaTable(uri, storage_options=options).version()
+    key = (uri, tuple(columns))
+    with _CACHE_LOCK:
+        cached = _CACHE.get(key)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    table = read_table(uri, storage_options=storage_options, columns=columns)
+    with _CACHE_LOCK:
+        _CACHE[key] = (version, table)
+    return table
+
+
+def compact_ledger(ledger_uri: str, *, storage_options: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Rewrite the ledger's small files (one per append) into few large ones per day partition.
+
+    Every gate outcome is its own commit and file, so a year of daily runs is thousands of files and
+    a read opens each. Run it daily (e.g. at the end of the DAG that monitors the gates) or whenever
+    the view slows down; readers keep working meanwhile (Delta's snapshot isolation).
+
+    Returns:
+        deltalake's compaction metrics (files added and removed).
+
+    Raises:
+        ServiceUnavailable: the store did not answer.
+    """
+    from deltalake import DeltaTable
+
+    from airflow_provider_parity.delta.storage import normalize_table_uri
+
+    uri = normalize_table_uri(ledger_uri)
+    with _store_errors(uri):
+        return dict(DeltaTable(uri, storage_options=dict(storage_options or {}) or None).optimize.compact())
 
 
 def _since(value: datetime | date | str | None) -> datetime | None:

@@ -10,6 +10,18 @@ Mounted at ``/parity`` on the api-server (Airflow 3's ``fastapi_apps``):
 * ``GET /parity/metrics``: the ledger in the Prometheus text format (``slo.metrics.render``), for
   Prometheus to scrape with a bearer token (an exporter over the ledger rather than a Pushgateway:
   the README's "Data SLOs" says why).
+* ``GET /parity/``: the datasets in the ledger with their latest outcome per gate (the "Parity"
+  entry of Airflow's navigation, an external view).
+* ``GET /parity/datasets/{dataset}`` (the ledger's URI, url-encoded, or its last path segment):
+  every gate outcome with its reason and report links, the blocked days, drift per feature over
+  time, freshness.
+* ``GET /parity/models/{name}``: champion, challenger, the alias history with its reasons and
+  explain links; ``GET /parity/models/{name}/explain?old=&new=``: what changed between two versions.
+
+The pages are an external view served by this FastAPI app rather than a React app: the image has
+no npm build step, the provider stays one Python package, and the pages sit behind the api-server's
+own authentication like the JSON routes. They are server-rendered HTML (``reports/view.py``), each
+reading only the ledger columns it shows, once per request, reused until the ledger's next commit.
 
 Airflow does not authenticate plugin apps (a Starlette mount inherits none of the core API's
 dependencies), so every route here depends on Airflow's own ``get_user``: the JWT the UI holds
@@ -18,9 +30,18 @@ dependencies), so every route here depends on Airflow's own ``get_user``: the JW
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 from airflow.plugins_manager import AirflowPlugin
+
+# At module level, not in the function: FastAPI resolves the routes' (postponed) annotations in
+# this module's namespace, and an unresolved ``Request`` would become a required query parameter.
+from fastapi import Request
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 
 def create_app() -> Any:
@@ -78,9 +99,126 @@ def create_app() -> Any:
             raise HTTPException(status_code=503, detail=str(exc)) from None
         return Response(content=text, media_type="text/plain; version=0.0.4; charset=utf-8")
 
+    _add_pages(app)
     return app
+
+
+def _add_pages(app: FastAPI) -> None:
+    """The HTML pages of the view (the external view's navigation entry opens ``/parity/``)."""
+    from fastapi import HTTPException
+    from fastapi.responses import HTMLResponse
+
+    @app.get("/", response_class=HTMLResponse)
+    def index(request: Request) -> HTMLResponse:
+        from airflow_provider_parity.reports.view import INDEX_COLUMNS, render_index
+
+        return HTMLResponse(render_index(_ledger(INDEX_COLUMNS), base=_base(request)))
+
+    @app.get("/datasets/{dataset:path}", response_class=HTMLResponse)
+    def dataset_page(request: Request, dataset: str) -> HTMLResponse:
+        from airflow_provider_parity.reports.view import PAGE_COLUMNS, render_dataset
+
+        page = render_dataset(_ledger(PAGE_COLUMNS), dataset, base=_base(request))
+        if page is None:
+            raise HTTPException(status_code=404, detail=f"no outcome in the ledger for dataset {dataset!r}")
+        return HTMLResponse(page)
+
+    @app.get("/models/{name}", response_class=HTMLResponse)
+    def model_page(request: Request, name: str) -> HTMLResponse:
+        from airflow_provider_parity.reports.view import render_model
+        from airflow_provider_parity.tracking.history import read_history
+
+        with _mlflow() as client:
+            model = _registered(client, name)
+            versions = sorted((v.version for v in client.search_model_versions(f"name='{_quoted(name)}'")), key=int)
+            history = read_history(client, name)
+        return HTMLResponse(render_model(name, aliases=dict(model.aliases or {}), versions=[str(v) for v in versions],
+                                         history=history, base=_base(request)))
+
+    @app.get("/models/{name}/explain", response_class=HTMLResponse)
+    def explain_page(name: str, new: str, old: str | None = None) -> HTMLResponse:
+        from airflow_provider_parity.exceptions import ConfigurationError
+        from airflow_provider_parity.reports.view import render_explain
+        from airflow_provider_parity.tracking.explain import explain
+
+        with _mlflow() as client:
+            try:
+                report = explain(client, name, old, new, storage_options=_storage_options())
+            except ConfigurationError as exc:
+                raise HTTPException(status_code=404, detail=str(exc)) from None
+        return HTMLResponse(render_explain(report))
+
+
+def _base(request: Any) -> str:
+    """The plugin's URL prefix as the browser sees it (behind a proxy's root path too)."""
+    return str(request.scope.get("root_path", "")).rstrip("/") or "/parity"
+
+
+def _storage_options() -> dict[str, str]:
+    from airflow_provider_parity.operators.base import storage_options
+
+    return storage_options()
+
+
+def _ledger(columns: Any) -> Any:
+    """The ledger's ``columns`` (None: no ledger yet): once per request at most, reused while the ledger has
+    no new commit, never the outcome JSON."""
+    from fastapi import HTTPException
+
+    from airflow_provider_parity.exceptions import ServiceUnavailable
+    from airflow_provider_parity.operators.base import ledger_uri
+    from airflow_provider_parity.outcomes.ledger import read_table_cached
+
+    try:
+        return read_table_cached(ledger_uri(), columns, storage_options=_storage_options())
+    except ServiceUnavailable as exc:
+        raise HTTPException(status_code=503, detail=str(exc)) from None
+
+
+@contextmanager
+def _mlflow() -> Iterator[Any]:
+    """A client for ``[parity] mlflow_conn_id``, else ``MLFLOW_TRACKING_URI``; an outage is a 503."""
+    import os
+
+    from fastapi import HTTPException
+
+    from airflow_provider_parity.compat import parity_option
+    from airflow_provider_parity.exceptions import ServiceUnavailable
+    from airflow_provider_parity.tracking.client import bounded_requests, make_client, outage_as_error
+
+    conn_id = parity_option("mlflow_conn_id", "")
+    try:
+        with bounded_requests():
+            if conn_id:
+                from airflow_provider_parity.hooks.mlflow import MlflowHook
+
+                with MlflowHook(conn_id).client() as client:
+                    yield client
+            else:
+                uri = os.environ.get("MLFLOW_TRACKING_URI")
+                with outage_as_error(uri):
+                    yield make_client(uri)
+    except ServiceUnavailable as exc:
+        raise HTTPException(status_code=503, detail=str(exc)) from None
+
+
+def _quoted(name: str) -> str:
+    return name.replace("'", "\\'")
+
+
+def _registered(client: Any, name: str) -> Any:
+    from fastapi import HTTPException
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.get_registered_model(name)
+    except MlflowException:
+        raise HTTPException(status_code=404, detail=f"no registered model {name!r}") from None
 
 
 class ParityPlugin(AirflowPlugin):
     name = "parity"
     fastapi_apps = [{"app": create_app(), "url_prefix": "/parity", "name": "Parity"}]
+    # The navigation entry: Airflow's UI shows /parity/ in an iframe under "Parity".
+    external_views = [{"name": "Parity", "href": "/parity/", "url_route": "parity", "destination": "nav",
+                       "category": "browse"}]

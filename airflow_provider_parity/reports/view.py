@@ -1,0 +1,153 @@
+"""The Parity view's pages: plain server-rendered HTML built from the ledger and the MLflow registry.
+
+No Airflow import here: the plugin (``plugins/parity.py``) reads the ledger and the registry and
+hands the data to these functions, and the benchmark calls them in-process. Each page is one
+self-contained document (inline style, no script, no external asset), like the gate reports.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
+
+from airflow_provider_parity.reports.html import Trusted, escape, html_table, render_page, status_badge
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from airflow_provider_parity.tracking.explain import ExplainReport
+    from airflow_provider_parity.tracking.history import ChampionEntry
+
+PAGE_COLUMNS = ("outcome_id", "day", "gate", "name", "status", "blocking", "reason", "dataset", "version",
+                "as_of", "finished_at", "dag_id", "run_id", "checks", "reports")
+"""The ledger columns the pages read (the whole-outcome JSON column, the largest, is never read)."""
+INDEX_COLUMNS = ("outcome_id", "gate", "name", "status", "dataset", "finished_at")
+DRIFT_GATES = ("drift", "skew")
+
+
+def short_name(dataset: str) -> str:
+    """The last path segment of a dataset URI: ``s3://lake/features/`` -> ``features``."""
+    return dataset.rstrip("/").rsplit("/", 1)[-1] or dataset
+
+
+def dataset_href(base: str, dataset: str) -> str:
+    return f"{base}/datasets/{quote(dataset, safe='')}"
+
+
+def _link(href: str, text: Any) -> Trusted:
+    return Trusted(f'<a href="{escape(href)}">{escape(text)}</a>')
+
+
+def _gate_label(row: Mapping[str, Any]) -> str:
+    return str(row["name"] or row["gate"])
+
+
+def resolve_dataset(table: pa.Table, wanted: str) -> str | None:
+    """The ledger's dataset URI for ``wanted``: the URI itself or its short name (None: unknown)."""
+    import pyarrow.compute as pc
+
+    names = [d for d in pc.unique(table["dataset"]).to_pylist() if d]
+    if wanted in names:
+        return str(wanted)
+    matches = sorted(d for d in names if short_name(d) == wanted)
+    return matches[-1] if matches else None
+
+
+def render_index(table: pa.Table | None, *, base: str) -> str:
+    """Every dataset in the ledger with its latest outcome per gate."""
+    latest: dict[str, dict[str, dict[str, Any]]] = {}
+    if table is not None:
+        for row in table.select(list(INDEX_COLUMNS)).to_pylist():  # sorted oldest first: the last one wins
+            if row["dataset"]:
+                latest.setdefault(row["dataset"], {})[_gate_label(row)] = row
+    rows = []
+    for dataset in sorted(latest):
+        gates = latest[dataset]
+        cells = ", ".join(f"{escape(g)}: {status_badge(gates[g]['status'])}" for g in sorted(gates))
+        last = max(r["finished_at"] for r in gates.values())
+        rows.append([_link(dataset_href(base, dataset), short_name(dataset)), dataset, Trusted(cells), last])
+    body = html_table(["Dataset", "URI", "Latest outcome per gate", "Last run"], rows) if rows else \
+        Trusted("<p>No gate outcome in the ledger yet.</p>")
+    return render_page("Parity", [("Datasets", len(rows))], [("Datasets", body)])
+
+
+def render_dataset(table: pa.Table | None, dataset: str, *, base: str) -> str | None:
+    """A dataset's gate timeline, drift per feature over time, freshness and blocked days (None: unknown)."""
+    import pyarrow.compute as pc
+
+    if table is None or (uri := resolve_dataset(table, dataset)) is None:
+        return None
+    rows = table.filter(pc.equal(table["dataset"], uri)).select(list(PAGE_COLUMNS)).to_pylist()
+    timeline, blocked, freshness = [], [], []
+    drift: dict[str, dict[str, tuple[str, bool]]] = {}
+    for row in reversed(rows):  # newest first: the page answers "what happened lately"
+        reports = json.loads(row["reports"] or "{}")
+        links = Trusted(" ".join(_link(f"{base}/reports?{urlencode({'uri': u})}", kind)
+                                 for kind, u in sorted(reports.items())))
+        run = f"{row['dag_id']} / {row['run_id']}" if row["dag_id"] else ""
+        timeline.append([row["finished_at"], _gate_label(row), status_badge(row["status"]), row["reason"],
+                         row["version"], run, links])
+        if row["blocking"] and row["status"] in ("failed", "error"):
+            blocked.append([row["day"], _gate_label(row), status_badge(row["status"]), row["reason"], run])
+        if row["as_of"] is not None:
+            freshness.append([row["finished_at"], _gate_label(row), row["as_of"], row["version"]])
+        if row["gate"] in DRIFT_GATES:
+            day = str(row["day"])
+            for check in json.loads(row["checks"] or "[]"):
+                if check.get("column"):
+                    drift.setdefault(day, {}).setdefault(check["column"], (str(check.get("observed") or ""),
+                                                                          bool(check.get("success"))))
+    features = sorted({f for per_day in drift.values() for f in per_day})
+    drift_rows = [[day, *(_drift_cell(drift[day].get(f)) for f in features)] for day in sorted(drift, reverse=True)]
+    sections = [
+        ("Blocked days", html_table(["Day", "Gate", "Status", "Reason", "Run"], blocked) if blocked
+         else Trusted("<p>No blocked day.</p>")),
+        ("Gate outcomes", html_table(["Finished", "Gate", "Status", "Reason", "Version", "Run", "Reports"],
+                                     timeline)),
+        ("Drift per feature", html_table(["Day", *features], drift_rows) if drift_rows
+         else Trusted("<p>No drift or skew outcome.</p>")),
+        ("Freshness", html_table(["Finished", "Gate", "Data as of", "Version"], freshness[:50]) if freshness
+         else Trusted("<p>No outcome recorded an as-of time.</p>")),
+    ]
+    summary = [("Dataset", uri), ("Outcomes", len(rows)), ("Blocked", len(blocked)),
+               ("Latest data as of", freshness[0][2] if freshness else "unknown"), ("All datasets", _link(f"{base}/", "index"))]
+    return render_page(f"Dataset {short_name(uri)}", summary, sections)
+
+
+def _drift_cell(value: tuple[str, bool] | None) -> Any:
+    if value is None:
+        return ""
+    observed, success = value
+    return Trusted(f'<span class="{"pass" if success else "fail"}">{escape(observed or ("ok" if success else "drift"))}</span>')
+
+
+def render_model(name: str, *, aliases: Mapping[str, str], versions: Sequence[str],
+                 history: Sequence[ChampionEntry], base: str) -> str:
+    """Champion and challenger, the alias history with its reasons, explain links between consecutive versions."""
+    model = quote(name, safe="")
+    explain = [[f"v{old} -> v{new}", _link(f"{base}/models/{model}/explain?{urlencode({'old': old, 'new': new})}",
+                                           "explain")]
+               for old, new in zip(versions, versions[1:], strict=False)]
+    entries = [[e.at, e.action, f"v{e.version}", f"v{e.replaced}" if e.replaced else "", e.reason, e.request_id or ""]
+               for e in reversed(history)]
+    sections = [
+        ("Alias history", html_table(["When", "Action", "Champion", "Replaced", "Reason", "Requested by"], entries)
+         if entries else Trusted("<p>No promotion yet.</p>")),
+        ("Aliases", html_table(["Alias", "Version"], sorted(aliases.items()))),
+        ("Explain", html_table(["Versions", ""], explain) if explain else Trusted("<p>One version only.</p>")),
+    ]
+    summary = [("Model", name), ("Champion", aliases.get("champion", "none")),
+               ("Challenger", aliases.get("challenger", "none")), ("Versions", ", ".join(versions))]
+    return render_page(f"Model {name}", summary, sections)
+
+
+def render_explain(report: ExplainReport) -> str:
+    """The explain report as a page: one row per line of its summary (the CLI's ``--html`` too)."""
+    rows = [[line.split(" ", 1)[0], line.split(" ", 1)[1].strip() if " " in line else ""]
+            for line in report.summary()[1:]]
+    return render_page(f"What changed: {report.model} v{report.old} -> v{report.new}",
+                       [("Model", report.model), ("Versions", f"v{report.old} -> v{report.new}"),
+                        ("Took", f"{report.seconds:.2f} s")],
+                       [("Changes", html_table(["What", "Change"], rows))])
