@@ -46,13 +46,29 @@ def train_champion(tracking_uri: str, name: str, table: pa.Table, contract: Cont
     numeric = [c.name for c in contract.columns_for("serving") if c.role == "feature" and c.is_numeric]
     model = Pipeline([("impute", SimpleImputer()), ("classify", LogisticRegression(C=1.0 + seed, max_iter=500))])
     model.fit(table.select(numeric).to_pandas(), table.column(label).to_numpy(zero_copy_only=False))
-    mlflow.set_tracking_uri(tracking_uri)
-    mlflow.set_registry_uri(tracking_uri)
-    mlflow.set_experiment("parity-serving")
-    with mlflow.start_run():
-        # cloudpickle: skops (the default) scans every imported module, seconds per model.
-        info = mlflow.sklearn.log_model(model, name="model", registered_model_name=name,
-                                        pip_requirements=["scikit-learn"], serialization_format="cloudpickle")
+    import mlflow.tracking._model_registry.utils as registry_utils
+    import mlflow.tracking._tracking_service.utils as tracking_utils
+
+    # mlflow's fluent API reads process-wide URIs (module globals, mirrored into MLFLOW_TRACKING_URI and
+    # MLFLOW_REGISTRY_URI): set them for this run only and put back whatever the caller had, so a test
+    # process (or a worker) that trains a champion does not redirect its later MLflow calls to this store.
+    saved = (tracking_utils._tracking_uri, registry_utils._registry_uri)
+    saved_env = {key: os.environ.get(key) for key in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
+    try:
+        mlflow.set_tracking_uri(tracking_uri)
+        mlflow.set_registry_uri(tracking_uri)
+        mlflow.set_experiment("parity-serving")
+        with mlflow.start_run():
+            # cloudpickle: skops (the default) scans every imported module, seconds per model.
+            info = mlflow.sklearn.log_model(model, name="model", registered_model_name=name,
+                                            pip_requirements=["scikit-learn"], serialization_format="cloudpickle")
+    finally:
+        tracking_utils._tracking_uri, registry_utils._registry_uri = saved
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     version = str(info.registered_model_version)
     make_client(tracking_uri, tracking_uri).set_registered_model_alias(name, alias, version)
     return version

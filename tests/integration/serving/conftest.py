@@ -8,33 +8,18 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
+from serving_support import Lake
 
 from airflow_provider_parity.contracts.loader import load_contract
-from airflow_provider_parity.contracts.model import Contract
 from airflow_provider_parity.examples import customer_features
 from airflow_provider_parity.serving.demo import RedisProcess, ServiceProcess, train_champion
 from airflow_provider_parity.serving.online_store import materialize, open_store
 
 CONTRACT = str(Path(__file__).resolve().parents[3] / "contracts" / "customer_features.yaml")
 ENTITIES = 200
-
-
-@dataclass
-class Lake:
-    root: Path
-    contract: Contract
-    fresh: str
-    """Delta table, version 0: fresh features (pass the boundary check)."""
-    stale: str
-    """Delta table, version 0: features 3 days old (fail the contract's 12h freshness)."""
-    tracking_uri: str
-    model: str
-    """A registered model with a champion."""
 
 
 @pytest.fixture(scope="session")
@@ -101,9 +86,3 @@ def start_service(lake: Lake, tmp_path: Path) -> Iterator[Callable[..., ServiceP
     yield start
     for service in started:
         service.stop()
-
-
-def read_log(path: Path | str) -> list[dict[str, Any]]:
-    from deltalake import DeltaTable
-
-    return list(DeltaTable(str(path)).to_pyarrow_table().to_pylist())

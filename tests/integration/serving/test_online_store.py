@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from conftest import Lake
+from serving_support import Lake
 
 from airflow_provider_parity.examples import customer_features
 from airflow_provider_parity.exceptions import DataError

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Lake, read_log
+from serving_support import Lake, read_log
 
 from airflow_provider_parity.serving.demo import ServiceProcess, post_json, train_champion
 from airflow_provider_parity.serving.online_store import materialize, open_store
@@ -41,7 +41,7 @@ def test_serves_predictions_and_logs_what_it_served(materialised: str, start_ser
     assert "parity_serving_feature_staleness_seconds" in metrics
 
     deadline = time.monotonic() + 20
-    while not (tmp_path / "serving_log").exists() and time.monotonic() < deadline:
+    while not _committed(tmp_path / "serving_log") and time.monotonic() < deadline:
         time.sleep(0.1)  # the log is appended in the background, within --flush-seconds
     rows = read_log(tmp_path / "serving_log")
     assert {r["customer_id"] for r in rows} == {"C000001", "C000002"}
@@ -147,3 +147,10 @@ def test_bad_input_fails_before_the_port_opens(lake: Lake, tmp_path: Path) -> No
                              "--log", str(tmp_path / "log")], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.startswith("parity: error:") and "Traceback" not in result.stderr
+
+
+def _committed(path: Path) -> bool:
+    """The serving log has its first commit (its folder appears before the commit lands)."""
+    from deltalake import DeltaTable
+
+    return path.exists() and DeltaTable.is_deltatable(str(path))
