@@ -129,6 +129,17 @@ class GateMixin(LineageMixin):
 
         return ArtifactStore(storage_options())
 
+    def delta_storage(self) -> dict[str, str] | None:
+        """Object-store options for the Delta tables the gate reads: the ``delta_conn_id`` connection's,
+        overridden by explicit ``storage_options`` (either may be absent)."""
+        explicit = getattr(self, "storage_options", None)
+        conn_id = getattr(self, "delta_conn_id", None)
+        if not conn_id:
+            return explicit  # type: ignore[no-any-return]
+        from airflow_provider_parity.hooks.delta import DeltaTableHook
+
+        return {**DeltaTableHook(conn_id).storage_options, **(explicit or {})}
+
     def report_uri(self, context: Context, suffix: str, base: str | None = None) -> str:
         """``<report root>/<dag_id>/<run_id>/<task_id><suffix>``: one folder per DAG run."""
         from airflow_provider_parity.artifacts import join_uri

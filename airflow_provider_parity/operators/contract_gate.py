@@ -118,13 +118,6 @@ class DataContractGateOperator(GateMixin, BaseOperator):
         self._source: str | None = None
         self._schema: list[tuple[str, str]] | None = None
 
-    def _storage(self) -> dict[str, str] | None:
-        if self.delta_conn_id:
-            from airflow_provider_parity.hooks.delta import DeltaTableHook
-
-            return {**DeltaTableHook(self.delta_conn_id).storage_options, **(self.storage_options or {})}
-        return self.storage_options
-
     def _load(self) -> Any:
         from airflow_provider_parity.validation.sources import LoadedData
         from airflow_provider_parity.validation.validate import open_data
@@ -132,7 +125,7 @@ class DataContractGateOperator(GateMixin, BaseOperator):
         if self.sql is not None:
             return LoadedData(read_sql(str(self.conn_id), self.sql), f"{self.conn_id}:{self.sql}", None, "sql")
         return open_data(self.data, engine=self.engine, version=as_version(self.version),
-                         storage_options=self._storage())
+                         storage_options=self.delta_storage())
 
     def execute(self, context: Context) -> dict[str, Any]:
         ti = context["ti"]

@@ -183,13 +183,6 @@ class DriftGateOperator(GateMixin, BaseOperator):
             return self.reference if self.artifacts.exists(self.reference) else None
         return self.reference or None
 
-    def _storage(self) -> dict[str, str] | None:
-        if self.delta_conn_id:
-            from airflow_provider_parity.hooks.delta import DeltaTableHook
-
-            return {**DeltaTableHook(self.delta_conn_id).storage_options, **(self.storage_options or {})}
-        return self.storage_options
-
     def _settings(self, contract: Any) -> Any:
         from airflow_provider_parity.drift.compare import DriftSettings
 
@@ -213,7 +206,7 @@ class DriftGateOperator(GateMixin, BaseOperator):
             reference_version=as_version(self.reference_version, "reference_version"),
             current_version=as_version(self.current_version, "current_version"),
             reference_kind=self.reference_format, current_kind=self.current_format,
-            storage_options=self._storage(), segment_by=self.segment_by, time_column=self.time_column,
+            storage_options=self.delta_storage(), segment_by=self.segment_by, time_column=self.time_column,
             time_window=parse_duration(self.time_window) if self.time_window else None,
             current_between=self._between(context, parse_duration),
         )

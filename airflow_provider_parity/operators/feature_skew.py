@@ -125,13 +125,6 @@ class FeatureSkewGateOperator(GateMixin, BaseOperator):
         self.report_dir = report_dir
         self._result: SkewResult | None = None
 
-    def _storage(self) -> dict[str, str] | None:
-        if self.delta_conn_id:
-            from airflow_provider_parity.hooks.delta import DeltaTableHook
-
-            return {**DeltaTableHook(self.delta_conn_id).storage_options, **(self.storage_options or {})}
-        return self.storage_options
-
     def _between(self, context: Context) -> tuple[datetime, datetime] | None:
         if not self.log_lookback:
             return None
@@ -157,7 +150,7 @@ class FeatureSkewGateOperator(GateMixin, BaseOperator):
                         offline_version=as_version(self.offline_version, "offline_version"),
                         log_version=as_version(self.log_version, "log_version"), keys=self.keys,
                         as_of_column=self.as_of_column, served_at=self.served_at_column,
-                        max_examples=self.max_examples, storage_options=self._storage(),
+                        max_examples=self.max_examples, storage_options=self.delta_storage(),
                         served_between=self._between(context))
 
     def execute(self, context: Context) -> dict[str, Any]:

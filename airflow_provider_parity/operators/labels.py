@@ -96,13 +96,6 @@ class LabelQualityGateOperator(GateMixin, BaseOperator):
         self.report_dir = report_dir
         self._result: LabelQualityResult | None = None
 
-    def _storage(self) -> dict[str, str] | None:
-        if self.delta_conn_id:
-            from airflow_provider_parity.hooks.delta import DeltaTableHook
-
-            return {**DeltaTableHook(self.delta_conn_id).storage_options, **(self.storage_options or {})}
-        return self.storage_options
-
     def execute(self, context: Context) -> dict[str, Any]:
         # The report link reads this key whatever happens; bad input writes no report.
         context["ti"].xcom_push(key=XCOM_REPORT_HTML, value=None)
@@ -120,7 +113,7 @@ class LabelQualityGateOperator(GateMixin, BaseOperator):
                             reference_version=as_version(self.reference_version, "reference_version"),
                             features=self.features or None,
                             features_version=as_version(self.features_version, "features_version"),
-                            storage_options=self._storage())
+                            storage_options=self.delta_storage())
         self._result = result
         json_uri, html_uri = (self.report_uri(context, ".json", self.report_dir),
                               self.report_uri(context, ".html", self.report_dir))
