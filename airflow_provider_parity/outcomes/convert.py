@@ -7,6 +7,7 @@ of a reason and the meaning of a status are decided here once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_parity.outcomes.model import Check, GateOutcome, OutcomeStatus, clip
@@ -132,6 +133,27 @@ def from_gate_failure(exc: BaseException, *, gate: str, name: str | None = None,
     """A gate that reports its verdict by raising (freshness breach, a blocked promotion, a dbt test)."""
     return GateOutcome(gate=gate, name=name, status="failed", blocking=True, reason=str(exc), dataset=dataset,
                        version=version, contract=contract, as_of=as_of, checks=checks, metrics=dict(metrics or {}))
+
+
+def decide(evaluate: Callable[[], GateOutcome], *, gate: str, dataset: str | None = None,
+           as_of: str | None = None) -> tuple[GateOutcome, BaseException | None]:
+    """Run a gate and return its outcome with the error that decided it, if one did.
+
+    The one mapping from exceptions to outcomes, for the operators and for ``parity step run
+    --gate`` in a pod: bad input is an ``error`` outcome, a raised verdict a ``failed`` one (with
+    the checks it carries, e.g. dbt's tests). Anything else is an infrastructure failure and
+    propagates, so the task retries.
+    """
+    from airflow_provider_parity.exceptions import BadInputError, GateFailure
+
+    try:
+        return evaluate(), None
+    except BadInputError as exc:
+        return from_error(exc, gate=gate, dataset=dataset, as_of=as_of), exc
+    except GateFailure as exc:
+        outcome = getattr(exc, "outcome", None) or from_gate_failure(
+            exc, gate=gate, dataset=dataset, as_of=as_of, checks=tuple(getattr(exc, "checks", ())))
+        return outcome, exc
 
 
 def from_freshness(result: Any, *, contract: str | None = None, name: str | None = None) -> GateOutcome:
