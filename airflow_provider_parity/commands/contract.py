@@ -1,4 +1,4 @@
-"""``parity contract lint|diff|gx|dbt``: work on contract files."""
+"""``parity contract lint|diff|gx|dbt|feast``: work on contract files."""
 
 from __future__ import annotations
 
@@ -66,6 +66,17 @@ def _dbt(args: argparse.Namespace) -> int:
     check_output(Path(args.project_dir) / "models" / "contracts.yml")  # a project dir that is a file, ...
     contracts = [load_contract(f) for f in args.files]
     for path in write_dbt(contracts, args.project_dir, adapter=args.adapter, constraints=not args.no_constraints):
+        print(path)
+    return 0
+
+
+def _feast(args: argparse.Namespace) -> int:
+    from airflow_provider_parity.contracts.feast import write_feast_repo
+    from airflow_provider_parity.contracts.loader import load_contract
+
+    contract = load_contract(args.file)
+    for path in write_feast_repo(contract, args.repo, online_store=args.online_store, redis_env=args.redis_env,
+                                 source=args.source):
         print(path)
     return 0
 
@@ -153,6 +164,14 @@ def register(subparsers: Any) -> None:
     dbt.add_argument("--no-constraints", action="store_true",
                      help="no not_null constraints in the model contract: the data tests count null rows instead")
     dbt.set_defaults(func=_dbt)
+    feast = sub.add_parser("feast", help="write a Feast feature repository (entity, feature view, TTL, source)")
+    feast.add_argument("file", metavar="CONTRACT")
+    feast.add_argument("--repo", required=True, help="the feature repository's folder")
+    feast.add_argument("--online-store", choices=["sqlite", "redis"], default="sqlite")
+    feast.add_argument("--redis-env", default="PARITY_FEAST_REDIS",
+                       help="the environment variable holding Feast's Redis connection string (never the string)")
+    feast.add_argument("--source", help="the Parquet export Feast reads (default: data/<dataset>.parquet in the repo)")
+    feast.set_defaults(func=_feast)
     export = sub.add_parser("odcs-export", help="write the contract as an Open Data Contract Standard v3 document")
     export.add_argument("file")
     export.add_argument("--out", help="write here instead of stdout")
