@@ -209,8 +209,9 @@ def render_feast_repo(contract: Contract, *, online_store: OnlineStoreKind = "sq
 
 
 def write_feast_repo(contract: Contract, repo_dir: str | Path, *, online_store: OnlineStoreKind = "sqlite",
-                     redis_env: str = REDIS_ENV, source: str | None = None) -> list[Path]:
-    """Write the repository's files into ``repo_dir`` (all of them or none).
+                     redis_env: str = REDIS_ENV, source: str | None = None,
+                     export: tuple[str, int] | None = None) -> list[Path]:
+    """Write the repository's files into ``repo_dir`` (all of them or none), with its source when asked.
 
     Args:
         contract: the dataset's contract.
@@ -218,27 +219,42 @@ def write_feast_repo(contract: Contract, repo_dir: str | Path, *, online_store: 
         online_store: ``sqlite`` (in the repository's ``data/``) or ``redis``.
         redis_env: the variable holding Feast's Redis connection string.
         source: the Parquet export's path or URI (default: ``data/<dataset>.parquet``).
+        export: ``(table_uri, version)``: also write that pinned Delta version as the source
+            (a local path; relative to ``repo_dir``), in the same all-or-nothing commit.
 
     Returns:
         The files written.
+
+    Raises:
+        ContractError, ConfigurationError: see :func:`render_feast_repo`; an ``export`` to a remote source.
+        SnapshotError, DataError: see :func:`source_parquet`.
 
     Example:
         >>> write_feast_repo(load_contract("contracts/customer_features.yaml"), "feature_repo")
         [PosixPath('feature_repo/feature_store.yaml'), PosixPath('feature_repo/definitions.py'), ...]
     """
-    from airflow_provider_parity.fileio import commit_outputs
+    from airflow_provider_parity.fileio import Output, check_output, commit_outputs
 
     root = Path(repo_dir)
     files = render_feast_repo(contract, online_store=online_store, redis_env=redis_env, source=source)
-    return commit_outputs({root / name: text for name, text in files.items()})
+    outputs: dict[Path, Output] = {root / name: text for name, text in files.items()}
+    if export is not None:
+        target = source or default_source(contract)
+        if "://" in target:
+            raise ConfigurationError(f"the source {target} is not a local path: export to it with export_source, "
+                                     "or give a local --source")
+        path = root / target  # an absolute target stays itself
+        check_output(path)  # before the table is read
+        outputs[path] = source_parquet(export[0], export[1], contract)[0]
+    return commit_outputs(outputs)
 
 
-def export_source(table_uri: str, version: int, contract: Contract, out: str | Path, *,
-                  storage_options: Mapping[str, str] | None = None) -> int:
-    """Write the pinned Delta ``version`` of the feature table as the Parquet file the repository's source reads.
+def source_parquet(table_uri: str, version: int, contract: Contract, *,
+                   storage_options: Mapping[str, str] | None = None) -> tuple[bytes, int]:
+    """The pinned Delta ``version`` of the feature table as the Parquet file the repository's source reads.
 
-    Only the columns Feast reads (entity keys, event time, features) are written; the write is
-    atomic, so Feast never reads half a file. Returns the number of rows.
+    Only the columns Feast reads are kept (entity keys, event time, features). Returns the file's
+    bytes and its number of rows.
 
     Raises:
         SnapshotError: no such table or version.
@@ -249,12 +265,20 @@ def export_source(table_uri: str, version: int, contract: Contract, out: str | P
     import pyarrow.parquet as pq
 
     from airflow_provider_parity.delta.readers import read_arrow
-    from airflow_provider_parity.fileio import commit_outputs
 
     repo = feast_repo(contract)
     columns = [*(k for k, _ in repo.entities), repo.timestamp_field, *(f for f, _ in repo.fields)]
     table = read_arrow(table_uri, version, storage_options=storage_options, columns=columns)
     buffer = io.BytesIO()
     pq.write_table(table, buffer)
-    commit_outputs({Path(out): buffer.getvalue()})
-    return int(table.num_rows)
+    return buffer.getvalue(), int(table.num_rows)
+
+
+def export_source(table_uri: str, version: int, contract: Contract, out: str | Path, *,
+                  storage_options: Mapping[str, str] | None = None) -> int:
+    """Write :func:`source_parquet` to ``out`` atomically (Feast never reads half a file); returns the rows."""
+    from airflow_provider_parity.fileio import commit_outputs
+
+    data, rows = source_parquet(table_uri, version, contract, storage_options=storage_options)
+    commit_outputs({Path(out): data})
+    return rows

@@ -126,3 +126,41 @@ def test_committed_feature_repo_is_what_the_contract_compiles_to(example_contrac
         assert committed.is_file() and committed.read_bytes() == path.read_bytes(), (
             f"feature_repo/{path.name} differs from the contract: regenerate it with "
             "`parity contract feast contracts/customer_features.yaml --repo feature_repo`")
+
+
+def _delta(path: Path) -> str:
+    from deltalake import write_deltalake
+
+    from airflow_provider_parity.examples import customer_features
+
+    write_deltalake(str(path), customer_features(30))
+    return str(path)
+
+
+def test_cli_exports_the_pinned_version_with_the_repository(example_contract_path, tmp_path, capsys):
+    import pyarrow.parquet as pq
+
+    table = _delta(tmp_path / "features")
+    assert main(["contract", "feast", str(example_contract_path), "--repo", str(tmp_path / "repo"),
+                 "--export-from", table, "--version", "0"]) == 0
+    written = [Path(p) for p in capsys.readouterr().out.split()]
+    assert tmp_path / "repo" / "data" / "customer_features.parquet" in written
+    exported = pq.read_table(tmp_path / "repo" / "data" / "customer_features.parquet")
+    # What Feast reads, nothing more: the label and the feature date stay out.
+    assert exported.column_names == ["customer_id", "updated_at", "tenure_days", "orders_30d", "avg_ticket_30d",
+                                     "plan", "region"]
+    assert exported.num_rows == 30
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--version", "7"], "version"),  # no such version: the repository is not written either
+    (["--version", "0", "--source", "s3://lake/x.parquet"], "not a local path"),
+    ([], "--export-from and --version go together"),
+])
+def test_cli_export_problems_leave_nothing(example_contract_path, tmp_path, capsys, extra, message):
+    table = _delta(tmp_path / "features")
+    argv = ["contract", "feast", str(example_contract_path), "--repo", str(tmp_path / "repo"), "--export-from", table]
+    assert main(argv + extra) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err
+    assert not (tmp_path / "repo").exists()
