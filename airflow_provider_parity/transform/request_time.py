@@ -19,7 +19,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from airflow_provider_parity.exceptions import DataError
@@ -44,42 +44,61 @@ REQUEST_FEATURES: tuple[RequestFeature, ...] = (TENURE_AT_REQUEST,)
 REQUEST_FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in REQUEST_FEATURES)
 
 
-def _request_days(request_time: datetime | pa.Array | pa.ChunkedArray, rows: int) -> pa.Array:
-    """The request's UTC date, as days since the epoch, one per row."""
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+SMALL_BATCH = 1000
+"""Up to this many rows (a request's largest batch), dates become day numbers in Python."""
+
+
+def tenure_days_at_request(tenure_days: int | None, feature_day: int | None, request_day: int | None) -> int | None:
+    """The rule, for one row: ``tenure_days + max(0, request day - feature day)``, days since the epoch.
+
+    None when an input is None. A request dated before its feature date (a clock running behind)
+    adds nothing: tenure never shrinks.
+
+    Example:
+        >>> tenure_days_at_request(100, 20516, 20519)
+        103
+    """
+    if tenure_days is None or feature_day is None or request_day is None:
+        return None
+    return tenure_days + max(0, request_day - feature_day)
+
+
+def _days(values: pa.Array | pa.ChunkedArray, what: str) -> list[int | None]:
+    """Dates, or timestamps with a zone (taken in UTC), as days since the epoch."""
     import pyarrow as pa
 
+    kind = values.type
+    if pa.types.is_timestamp(kind):
+        if kind.tz is None:
+            raise DataError(f"{what} are timestamps without a time zone: give them in UTC")
+        values = values.cast(pa.timestamp("us", tz="UTC")).cast(pa.date32())
+    elif not pa.types.is_date(kind):
+        raise DataError(f"{what} are {kind}: give dates or timestamps with a time zone (UTC)")
+    if len(values) > SMALL_BATCH:  # a training set: one Arrow cast beats a date object per row
+        days: list[int | None] = values.cast(pa.date32()).cast(pa.int32()).to_pylist()
+        return days
+    # A request's batch: date objects to day numbers in Python cost less than two Arrow casts.
+    return [None if d is None else d.toordinal() - _EPOCH_ORDINAL for d in values.to_pylist()]
+
+
+def _request_days(request_time: datetime | pa.Array | pa.ChunkedArray, rows: int) -> list[int | None]:
+    """The request's UTC date as days since the epoch, one per row."""
     if isinstance(request_time, datetime):
         if request_time.tzinfo is None:
             raise DataError("the request time has no time zone: give it in UTC")
-        day = (request_time.astimezone(UTC).date() - datetime(1970, 1, 1, tzinfo=UTC).date()).days
-        return pa.array([day] * rows, pa.int64())
-    array = request_time.combine_chunks() if isinstance(request_time, pa.ChunkedArray) else request_time
-    if len(array) != rows:
-        raise DataError(f"{len(array)} request time(s) for {rows} row(s)")
-    if pa.types.is_date(array.type):
-        return array.cast(pa.date32()).cast(pa.int32()).cast(pa.int64())
-    if not pa.types.is_timestamp(array.type) or array.type.tz is None:
-        raise DataError(f"request times are {array.type}: give timestamps with a time zone (UTC) or dates")
-    # The date in UTC, whatever zone the times were given in.
-    return array.cast(pa.timestamp("us", tz="UTC")).cast(pa.date32()).cast(pa.int32()).cast(pa.int64())
-
-
-def tenure_days_at_request(tenure_days: pa.Array, feature_date: pa.Array, request_days: pa.Array) -> pa.Array:
-    """``tenure_days + max(0, request day - feature date)`` as int64; null where tenure or date is null.
-
-    A request dated before its feature date (a clock running behind) adds nothing: tenure never shrinks.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    feature_days = feature_date.cast(pa.date32()).cast(pa.int32()).cast(pa.int64())
-    elapsed = pc.max_element_wise(pc.subtract(request_days, feature_days), pa.scalar(0, pa.int64()), skip_nulls=False)
-    result: pa.Array = pc.add(tenure_days.cast(pa.int64()), elapsed)
-    return result
+        return [request_time.astimezone(UTC).date().toordinal() - _EPOCH_ORDINAL] * rows
+    if len(request_time) != rows:
+        raise DataError(f"{len(request_time)} request time(s) for {rows} row(s)")
+    return _days(request_time, "request times")
 
 
 def add_request_features(table: pa.Table, request_time: datetime | pa.Array | pa.ChunkedArray) -> pa.Table:
     """``table`` with every request-time feature appended (replaced when already there).
+
+    Row by row in Python, on purpose: the service scores one entity per request, where a chain of
+    Arrow kernels costs ten times a list comprehension, and the training set's thousands of rows
+    take milliseconds either way. One code path for both is the point.
 
     Args:
         table: rows holding each feature's inputs (stored columns, as the store or the offline table
@@ -90,15 +109,20 @@ def add_request_features(table: pa.Table, request_time: datetime | pa.Array | pa
     Raises:
         DataError: an input column is missing, or the request time has no zone or the wrong length.
     """
-    missing = [c for f in REQUEST_FEATURES for c in f.inputs if c not in table.column_names]
+    import pyarrow as pa
+
+    names = table.column_names  # built anew on every access: read once
+    missing = [c for f in REQUEST_FEATURES for c in f.inputs if c not in names]
     if missing:
-        raise DataError(f"request-time features need column {missing[0]!r} (columns: {', '.join(table.column_names)})",
+        raise DataError(f"request-time features need column {missing[0]!r} (columns: {', '.join(names)})",
                         column=missing[0])
-    days = _request_days(request_time, table.num_rows)
-    value = tenure_days_at_request(table.column("tenure_days").combine_chunks(),
-                                   table.column("feature_date").combine_chunks(), days)
-    if TENURE_AT_REQUEST.name in table.column_names:
-        return table.set_column(table.column_names.index(TENURE_AT_REQUEST.name), TENURE_AT_REQUEST.name, value)
+    requests = _request_days(request_time, table.num_rows)
+    tenure = table.column("tenure_days").to_pylist()
+    feature_days = _days(table.column("feature_date"), "feature dates")
+    value = pa.array([tenure_days_at_request(t, f, r) for t, f, r in zip(tenure, feature_days, requests, strict=True)],
+                     pa.int64())
+    if TENURE_AT_REQUEST.name in names:
+        return table.set_column(names.index(TENURE_AT_REQUEST.name), TENURE_AT_REQUEST.name, value)
     return table.append_column(TENURE_AT_REQUEST.name, value)
 
 

@@ -83,3 +83,13 @@ def test_training_set_and_service_compute_identical_model_inputs(example_contrac
     assert "tenure_days_at_request" in NUMERIC and set(REQUEST_FEATURE_NAMES) <= set(served.column_names)
     expected = [t + days_later for t in offline.column("tenure_days").to_pylist()]
     assert served.column("tenure_days_at_request").to_pylist() == expected
+
+
+def test_small_and_large_batches_number_days_alike():
+    from airflow_provider_parity.transform.request_time import SMALL_BATCH, _days
+
+    days = [date(1969, 12, 31), None, date(1970, 1, 1), date(2026, 3, 4)] * (SMALL_BATCH // 2)
+    large = pa.array(days, pa.date32())
+    assert len(large) > SMALL_BATCH
+    small = [_days(large.slice(i, 4), "d") for i in range(0, 8, 4)]
+    assert _days(large, "d")[:8] == small[0] + small[1] == [-1, None, 0, 20516] * 2
