@@ -1,4 +1,4 @@
-"""``parity contract lint|diff|gx|dbt``: work on contract files."""
+"""``parity contract lint|diff|gx|dbt|feast``: work on contract files."""
 
 from __future__ import annotations
 
@@ -70,6 +70,21 @@ def _dbt(args: argparse.Namespace) -> int:
     return 0
 
 
+def _feast(args: argparse.Namespace) -> int:
+    from airflow_provider_parity.contracts.feast import write_feast_repo
+    from airflow_provider_parity.contracts.loader import load_contract
+    from airflow_provider_parity.exceptions import UsageError
+
+    if (args.export_from is None) != (args.version is None):
+        raise UsageError("--export-from and --version go together: the table and the pinned version to export")
+    contract = load_contract(args.file)
+    export = None if args.export_from is None else (args.export_from, args.version)
+    for path in write_feast_repo(contract, args.repo, online_store=args.online_store, redis_env=args.redis_env,
+                                 source=args.source, export=export):
+        print(path)
+    return 0
+
+
 def _odcs_export(args: argparse.Namespace) -> int:
     from airflow_provider_parity.contracts.loader import load_contract
     from airflow_provider_parity.contracts.odcs import to_odcs
@@ -130,6 +145,8 @@ def _emit(payload: Any, out: str | None) -> None:
 
 
 def register(subparsers: Any) -> None:
+    from airflow_provider_parity.commands.args import int_at_least
+
     contract = subparsers.add_parser("contract", help="lint, diff and compile data contracts")
     sub = contract.add_subparsers(dest="contract_command", required=True, metavar="ACTION")
     lint = sub.add_parser("lint", help="check contract files; every problem with file, line and field")
@@ -153,6 +170,17 @@ def register(subparsers: Any) -> None:
     dbt.add_argument("--no-constraints", action="store_true",
                      help="no not_null constraints in the model contract: the data tests count null rows instead")
     dbt.set_defaults(func=_dbt)
+    feast = sub.add_parser("feast", help="write a Feast feature repository (entity, feature view, TTL, source)")
+    feast.add_argument("file", metavar="CONTRACT")
+    feast.add_argument("--repo", required=True, help="the feature repository's folder")
+    feast.add_argument("--online-store", choices=["sqlite", "redis"], default="sqlite")
+    feast.add_argument("--redis-env", default="PARITY_FEAST_REDIS",
+                       help="the environment variable holding Feast's Redis connection string (never the string)")
+    feast.add_argument("--source", help="the Parquet export Feast reads (default: data/<dataset>.parquet in the repo)")
+    feast.add_argument("--export-from", metavar="TABLE",
+                       help="also write this Delta table's pinned --version as the (local) source")
+    feast.add_argument("--version", type=int_at_least(0), help="the Delta version to export")
+    feast.set_defaults(func=_feast)
     export = sub.add_parser("odcs-export", help="write the contract as an Open Data Contract Standard v3 document")
     export.add_argument("file")
     export.add_argument("--out", help="write here instead of stdout")
