@@ -46,8 +46,8 @@ def _test(test: str, *, column: str | None = "plan", failures: int = 1, **argume
      "dbt test parity_row_count on customer_features failed: 42 rows (expected min 100)"),
     (_test("parity_unique_combination", column=None, failures=12, columns=["customer_id", "feature_date"]),
      (["customer_id", "feature_date", "n"], [("C000001", "2026-01-02", 2)]),
-     "dbt test parity_unique_combination on customer_features failed: 12 duplicated (customer_id, feature_date) "
-     "combinations, e.g. [('C000001', '2026-01-02')] (expected each combination once)"),
+     "dbt test parity_unique_combination on customer_features failed: 12 rows with a repeated key (customer_id, feature_date)"
+     ", e.g. [('C000001', '2026-01-02')] (expected each combination once)"),
     (_test("parity_max_age", column="updated_at", max_age_seconds=129600), (["newest"], [("2026-01-01 00:00:00+00",)]),
      "dbt test parity_max_age on customer_features.updated_at failed: newest value 2026-01-01 00:00:00+00 "
      "(expected within 36h of now)"),
