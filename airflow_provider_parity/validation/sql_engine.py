@@ -209,11 +209,13 @@ def _orphans(src: SqlSource, rule: Rule, references: Any) -> tuple[int, list[Any
 
     column, key = str(rule.column), str(rule.params["column"])
     parent = f"parity_parent_{rule.params['dataset']}".replace(".", "_").replace("-", "_")
+    # DuckDB 2 refuses register() while a result is pending (the scan's fetchone leaves one): finish it first.
+    src.con.execute("SELECT 1").fetchall()
     src.con.register(parent, pa.table({key: parent_column(references, rule)}))
-    count = src.con.execute(orphans_sql(src.relation, column, parent, key)).fetchone()
+    count = src.con.execute(orphans_sql(src.relation, column, parent, key)).fetchall()[0]
     rows = src.con.execute(orphans_sql(src.relation, column, parent, key, select=f"child.{_ident(column)}")
                            + f" LIMIT {SAMPLE_SIZE}").fetchall()
-    return (int(count[0]) if count else 0), [json_safe(r[0]) for r in rows]
+    return int(count[0]), [json_safe(r[0]) for r in rows]
 
 
 def _count_duplicates(src: SqlSource, columns: list[str], *, skip_nulls: bool) -> int:
