@@ -277,7 +277,7 @@ def _merge_column(entry: Any, compiled: Mapping[str, Any]) -> None:
         _set(entry, "constraints", have + [c for c in compiled["constraints"] if _plain(c) not in _plain(have)])
     wanted = compiled.get("data_tests") or []
     key = _tests_key(entry)
-    if wanted:
+    if wanted or entry.get(key):  # also to drop parity tests an earlier contract version left
         _set(entry, key, merge_tests(entry.get(key) or [], wanted))
 
 
@@ -322,8 +322,8 @@ def merge_model(entry: Any, contract: Contract, *, model_columns: Mapping[str, s
         elif not by_name[name].get("data_type"):
             _set(by_name[name], "data_type", data_type)
     key = _tests_key(entry)
-    if compiled.get("data_tests"):
-        _set(entry, key, merge_tests(entry.get(key) or [], compiled["data_tests"]), after="columns")
+    if compiled.get("data_tests") or entry.get(key):
+        _set(entry, key, merge_tests(entry.get(key) or [], compiled.get("data_tests") or []), after="columns")
     config = entry.get("config")
     if not isinstance(config, Mapping):
         config = {}
