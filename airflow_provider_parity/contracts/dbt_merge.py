@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_parity.contracts.dbt import Adapter, _generated_by, macro_files, to_dbt_model
+from airflow_provider_parity.contracts.dbt import Adapter, macro_files, schema_text, to_dbt_model
 from airflow_provider_parity.contracts.model import Contract, Environment
 from airflow_provider_parity.exceptions import ConfigurationError
 
@@ -383,9 +383,9 @@ def merge_dbt(contracts: list[Contract], project_dir: str | Path, *, catalog: st
         report.merged[name] = str(path.relative_to(root))
     files: dict[Path, Output] = {path: _dump(document) for path, document in touched.items()}
     if undeclared:
-        schema = {"version": 2, "models": [
-            to_dbt_model(c, types=catalog_types(c, (tables or {}).get(c.dataset.name)), **options) for c in undeclared]}
-        files[root / GENERATED] = _generated_by(options) + _dump(schema)
+        models = [to_dbt_model(c, types=catalog_types(c, (tables or {}).get(c.dataset.name)), **options)
+                  for c in undeclared]
+        files[root / GENERATED] = schema_text(models, options)  # as write_dbt writes it
     files.update({root / "macros" / "parity" / name: sql for name, sql in macro_files().items()})
     changed = {p: text for p, text in files.items() if not _same_content(p, text)}
     report.written = commit_outputs(changed) if changed else []
