@@ -64,3 +64,15 @@ def test_references_must_name_dataset_and_column() -> None:
     with pytest.raises(ValueError, match="'dataset.column'"):
         Contract.model_validate({"dataset": {"name": "o", "owner": "x", "version": "1.0.0"},
                                  "columns": [{"name": "a", "type": "integer", "constraints": {"references": "nodot"}}]})
+
+
+def test_odcs_round_trip_and_diff_keep_the_foreign_key() -> None:
+    from airflow_provider_parity.contracts.diff import diff_contracts
+    from airflow_provider_parity.contracts.odcs import from_odcs, to_odcs
+
+    assert from_odcs(to_odcs(CONTRACT)).fingerprint == CONTRACT.fingerprint
+    without = Contract.model_validate({**CONTRACT.canonical_dict(), "columns": [
+        c.model_dump(exclude={"constraints"}) for c in CONTRACT.columns]})
+    added = diff_contracts(without, CONTRACT).changes
+    assert [(c.kind, c.breaking) for c in added] == [("references_changed", True)]
+    assert [(c.kind, c.breaking) for c in diff_contracts(CONTRACT, without).changes] == [("references_changed", False)]
