@@ -242,17 +242,46 @@ def merge_tests(existing: list[Any], wanted: Iterable[Any]) -> list[Any]:
         else:
             _adopt(existing, at, test)
     names = {_test_name(t) for t in wanted}
-    existing[:] = [t for t in existing if not _test_name(t).startswith("parity_") or _test_name(t) in names]
+    # Deleted one by one: rebuilding the list would drop the comments ruamel keeps per item.
+    for i in reversed(range(len(existing))):
+        if _test_name(existing[i]).startswith("parity_") and _test_name(existing[i]) not in names:
+            del existing[i]
     return existing
 
 
-def _append(items: list[Any], value: Any) -> None:
-    """Append, keeping a blank line or comment that followed the old last item after the new one."""
-    comments = getattr(items, "ca", None)
+def _append(items: list[Any], value: Any) -> Any:
+    """Append ``value``; a blank line or comment that followed the old last item follows the new one.
+
+    ruamel keeps an item's trailing comment on the item (a scalar) or on the last key of its deepest
+    last mapping; a plain dict has no room for it, so a mapping value becomes a CommentedMap.
+    """
+    comments: Any = getattr(items, "ca", None)
+    trailer = comments.items.get(len(items) - 1) if comments is not None and items else None
+    if not trailer or trailer[0] is None or isinstance(value, list):
+        items.append(value)
+        return value
+    if isinstance(value, Mapping):
+        value = _commented(value)
+        holder = value
+        while isinstance(holder[list(holder)[-1]], Mapping):
+            holder = holder[list(holder)[-1]]
+        if isinstance(holder[list(holder)[-1]], list):  # no scalar to hang the comment on: leave it
+            items.append(value)
+            return value
+        holder.ca.items[list(holder)[-1]] = [None, None, trailer[0], None]
+        comments.items.pop(len(items) - 1)
+    else:
+        comments.items[len(items)] = comments.items.pop(len(items) - 1)
     items.append(value)
-    last = len(items) - 2
-    if comments is not None and last in comments.items:
-        comments.items[last + 1] = comments.items.pop(last)
+    return value
+
+
+def _commented(value: Any) -> Any:
+    from ruamel.yaml.comments import CommentedMap
+
+    if isinstance(value, Mapping):
+        return CommentedMap((k, _commented(v)) for k, v in value.items())
+    return [_commented(v) for v in value] if isinstance(value, list) else value
 
 
 def _set(entry: Any, key: str, value: Any, *, after: str = "name") -> None:
@@ -312,10 +341,12 @@ def merge_model(entry: Any, contract: Contract, *, model_columns: Mapping[str, s
         columns = entry["columns"] = []
     by_name = {c["name"]: c for c in columns if isinstance(c, Mapping) and "name" in c}
     for col in compiled["columns"]:
-        if col["name"] not in by_name:
-            by_name[col["name"]] = {"name": col["name"]}
-            _append(columns, by_name[col["name"]])
-        _merge_column(by_name[col["name"]], col)
+        if col["name"] in by_name:
+            _merge_column(by_name[col["name"]], col)
+        else:
+            new: dict[str, Any] = {"name": col["name"]}
+            _merge_column(new, col)
+            by_name[col["name"]] = _append(columns, new)
     for name, data_type in (model_columns or {}).items():  # an enforced contract types every column
         if name not in by_name:
             _append(columns, {"name": name, "data_type": data_type})
