@@ -81,6 +81,8 @@ def to_expectation_suite(contract: Contract, environment: Environment | None = N
 
     Column existence becomes ``ExpectColumnToExist``; logical types are checked on the
     Arrow schema before validation (pandas dtypes cannot tell a date from a string).
+    A foreign key needs its parent's keys: with ``references=None`` (an export, ``parity contract
+    gx``) its rules are left out and listed in the suite's ``meta.parity_unchecked``.
 
     Example:
         >>> suite = to_expectation_suite(load_contract("customer_features.yaml"), "serving")
@@ -95,11 +97,16 @@ def to_expectation_suite(contract: Contract, environment: Environment | None = N
         gxe.ExpectColumnToExist(column=col.name, meta={"parity_rule": f"exists({col.name})"})
         for col in contract.columns_for(environment)
     ]
+    rules = compile_rules(contract, environment)
+    unchecked = [r.id for r in rules if r.kind == "references" and references is None]
     expectations += [expectation_for(rule, now=now, temporal=rule.column in temporal, references=references)
-                     for rule in compile_rules(contract, environment)]
+                     for rule in rules if rule.id not in unchecked]
+    meta: dict[str, Any] = {"parity_contract": contract.ref, "parity_contract_hash": contract.fingerprint}
+    if unchecked:
+        meta["parity_unchecked"] = unchecked
     # Built in one go: add_expectation() would need an active data context.
     return gx.ExpectationSuite(
         name=f"{contract.dataset.name}.{environment or 'all'}",
         expectations=expectations,
-        meta={"parity_contract": contract.ref, "parity_contract_hash": contract.fingerprint},
+        meta=meta,
     )

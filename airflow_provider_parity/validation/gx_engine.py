@@ -94,7 +94,8 @@ def run_suite(contract: Contract, table: pa.Table, *, environment: Environment |
     asset = context.data_sources.add_pandas("parity").add_dataframe_asset(contract.dataset.name)
     batch = asset.add_batch_definition_whole_dataframe("batch").get_batch(
         batch_parameters={"dataframe": to_pandas(table, contract)})
-    suite = to_expectation_suite(contract, environment, now=now, references=references)
+    # {} rather than None: a foreign key without its parent is bad input here, not left out as in an export.
+    suite = to_expectation_suite(contract, environment, now=now, references=references or {})
     rules = {rule.id: rule for rule in compile_rules(contract, environment)}
 
     quick = batch.validate(suite, result_format="BOOLEAN_ONLY")

@@ -76,3 +76,15 @@ def test_odcs_round_trip_and_diff_keep_the_foreign_key() -> None:
     added = diff_contracts(without, CONTRACT).changes
     assert [(c.kind, c.breaking) for c in added] == [("references_changed", True)]
     assert [(c.kind, c.breaking) for c in diff_contracts(CONTRACT, without).changes] == [("references_changed", False)]
+
+
+def test_a_gx_export_leaves_the_foreign_key_out_and_says_so() -> None:
+    from airflow_provider_parity.contracts.gx import to_expectation_suite
+
+    suite = to_expectation_suite(CONTRACT)
+    assert suite.meta["parity_unchecked"] == ["references(customer_id)"]
+    assert "references(customer_id)" not in {e.meta["parity_rule"] for e in suite.expectations}
+    checked = to_expectation_suite(CONTRACT, references={"customers": CUSTOMERS})
+    assert "parity_unchecked" not in checked.meta
+    fk = next(e for e in checked.expectations if e.meta["parity_rule"] == "references(customer_id)")
+    assert sorted(fk.value_set) == [1, 2, 3, 4]
