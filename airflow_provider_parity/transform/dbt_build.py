@@ -345,6 +345,8 @@ def _observed_expected(node: DbtNodeResult, sample: tuple[list[str], list[tuple[
         return f"{n} duplicated values{_eg(examples)}", "each value once"
     if test == "accepted_values":
         return f"{n} unexpected values{_eg(examples)}", f"one of {args.get('values')}"
+    if test == "relationships":
+        return f"{n} rows without a match in {args.get('to')}.{args.get('field')}{_eg(examples)}", "0"
     if test in ("parity_between", "parity_regex") and "offending" in first:
         what = f"outside [{args.get('min', '-inf')}, {args.get('max', 'inf')}]" if test == "parity_between" \
             else f"not matching {args.get('regex')}"

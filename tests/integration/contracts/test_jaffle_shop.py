@@ -196,6 +196,8 @@ def test_faults_blocked_by_both_gates_with_the_same_counts(contracted: Jaffle) -
     assert dbt_counts[("references", "customer_id")] == 1
     lines = failure_lines(blocked.value)
     assert "FAIL parity_unique on orders.order_id: 2 duplicated values, e.g. ['20'] (expected each value once)" in lines
+    assert ("FAIL relationships on orders.customer_id: 1 rows without a match in ref('customers').customer_id, "
+            "e.g. ['9999'] (expected 0)") in lines
 
     # The table dbt built from the bad raw data (dbt builds the model before testing it).
     orders, customers = contracted.export("orders"), contracted.export("customers")
