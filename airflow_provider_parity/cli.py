@@ -42,6 +42,7 @@ COMMAND_MODULES = (
     "airflow_provider_parity.commands.explain",
     "airflow_provider_parity.commands.labels",
     "airflow_provider_parity.commands.slo",
+    "airflow_provider_parity.commands.dbt",
 )
 
 

@@ -1,4 +1,4 @@
-"""``parity contract lint|diff|gx|dbt|feast``: work on contract files."""
+"""``parity contract lint|diff|gx|dbt|feast|import dbt``: work on contract files."""
 
 from __future__ import annotations
 
@@ -59,14 +59,28 @@ def _gx(args: argparse.Namespace) -> int:
 
 
 def _dbt(args: argparse.Namespace) -> int:
-    from airflow_provider_parity.contracts.dbt import write_dbt
+    from airflow_provider_parity.contracts.dbt_merge import GENERATED, merge_dbt
     from airflow_provider_parity.contracts.loader import load_contract
     from airflow_provider_parity.fileio import check_output
 
-    check_output(Path(args.project_dir) / "models" / "contracts.yml")  # a project dir that is a file, ...
+    check_output(Path(args.project_dir) / GENERATED)  # a project dir that is a file, ...
     contracts = [load_contract(f) for f in args.files]
-    for path in write_dbt(contracts, args.project_dir, adapter=args.adapter, constraints=not args.no_constraints):
+    report = merge_dbt(contracts, args.project_dir, catalog=args.catalog, adapter=args.adapter,
+                       constraints=args.constraints)
+    for path in report.written:
         print(path)
+    for model, where in report.merged.items():
+        print(f"{model}: merged into {where}")
+    for note in report.notes:
+        print(f"note: {note}")
+    return 0
+
+
+def _import_dbt(args: argparse.Namespace) -> int:
+    from airflow_provider_parity.contracts.dbt_import import contract_from_dbt
+
+    _check_out(args.out)
+    _emit_yaml(contract_from_dbt(args.manifest, args.model, catalog=args.catalog, owner=args.owner), args.out)
     return 0
 
 
@@ -167,8 +181,11 @@ def register(subparsers: Any) -> None:
     dbt.add_argument("--project-dir", required=True)
     dbt.add_argument("--adapter", choices=["duckdb", "spark", "postgres", "target"], default="duckdb",
                      help="column types for this adapter; 'target': resolved by dbt from the profile's target")
-    dbt.add_argument("--no-constraints", action="store_true",
-                     help="no not_null constraints in the model contract: the data tests count null rows instead")
+    dbt.add_argument("--catalog", help="the target's catalog.json (dbt docs generate): the warehouse's column types")
+    dbt.add_argument("--constraints", action="store_true",
+                     help="also declare not_null constraints (the database then aborts the build at a null "
+                          "instead of the data tests counting null rows)")
+    dbt.add_argument("--no-constraints", dest="constraints", action="store_false", help="the default")
     dbt.set_defaults(func=_dbt)
     feast = sub.add_parser("feast", help="write a Feast feature repository (entity, feature view, TTL, source)")
     feast.add_argument("file", metavar="CONTRACT")
@@ -181,6 +198,15 @@ def register(subparsers: Any) -> None:
                        help="also write this Delta table's pinned --version as the (local) source")
     feast.add_argument("--version", type=int_at_least(0), help="the Delta version to export")
     feast.set_defaults(func=_feast)
+    imports = sub.add_parser("import", help="start a contract from an existing model (dbt manifest and catalog)")
+    kinds = imports.add_subparsers(dest="import_kind", required=True, metavar="KIND")
+    from_dbt = kinds.add_parser("dbt", help="a dbt model's columns, types and tests as a contract (YAML)")
+    from_dbt.add_argument("model", metavar="MODEL")
+    from_dbt.add_argument("--manifest", required=True, help="target/manifest.json")
+    from_dbt.add_argument("--catalog", help="target/catalog.json (column types; without it, the declared data_type)")
+    from_dbt.add_argument("--owner", default="unknown", help="the dataset's owner in the contract")
+    from_dbt.add_argument("--out", help="write here instead of stdout")
+    from_dbt.set_defaults(func=_import_dbt)
     export = sub.add_parser("odcs-export", help="write the contract as an Open Data Contract Standard v3 document")
     export.add_argument("file")
     export.add_argument("--out", help="write here instead of stdout")

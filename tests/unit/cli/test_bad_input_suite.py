@@ -83,6 +83,15 @@ def _contract_cases() -> Iterator[Case]:
     yield case("dbt-bad-adapter", "contract", "dbt", C, "--project-dir", "{out}", "--adapter", "oracle",
                needle="invalid choice")
     yield case("dbt-no-project-dir", "contract", "dbt", C, needle="--project-dir")
+    yield case("dbt-not-a-project", "contract", "dbt", C, "--project-dir", "{w}", needle="dbt_project.yml")
+    yield case("import-dbt-no-manifest", "contract", "import", "dbt", "orders", "--manifest", "{w}/none.json",
+               needle="none.json")
+    yield case("import-dbt-not-json", "contract", "import", "dbt", "orders", "--manifest", C, needle="contract.yaml")
+    yield case("import-dbt-no-kind", "contract", "import", needle="KIND")
+    yield case("dbt-build-not-a-project", "dbt", "build", "--project-dir", "{w}", needle="dbt_project.yml")
+    yield case("dbt-build-bad-vars", "dbt", "build", "--project-dir", "{w}", "--vars", "{", needle="--vars")
+    yield case("validate-bad-reference", "validate", "--contract", C, "--data", D, "--reference", "customers",
+               needle="NAME=PATH")
     yield case("diff-one-file", "contract", "diff", C, needle="the following arguments are required")
     yield case("feast-no-repo", "contract", "feast", C, needle="--repo")
     yield case("feast-bad-online-store", "contract", "feast", C, "--repo", "{out}/f", "--online-store", "dynamo",
