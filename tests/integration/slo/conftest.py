@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from slo_servers import free_port
+from slo_servers import free_port, reply
 
 from airflow_provider_parity.outcomes.ledger import append_outcome, read_table
 from airflow_provider_parity.outcomes.model import Check, GateOutcome, RunIdentity
@@ -45,12 +45,7 @@ def exporter(tmp_path: Path, example_contract) -> Iterator[str]:  # type: ignore
 
     class Metrics(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            body = render(read_table(ledger)).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain; version=0.0.4")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            reply(self, 200, render(read_table(ledger)).encode(), "text/plain; version=0.0.4")
 
         def log_message(self, *args: Any) -> None:
             pass

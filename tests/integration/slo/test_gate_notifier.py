@@ -16,13 +16,13 @@ from typing import Any
 import pyarrow as pa
 import pytest
 from deltalake import write_deltalake
-from slo_servers import free_port
+from slo_servers import free_port, reply
 
 from airflow_provider_parity.notifications.cooldown import decide, state_key
 
 pytestmark = pytest.mark.integration
 
-COOLDOWN = 12  # seconds: long enough for the second run to fall inside it, short enough to wait out
+COOLDOWN = 15  # seconds: long enough for the second run to fall inside it, short enough to wait out
 ROUTING_KEY = "R0UTINGKEYFORTESTS00000000000000"
 
 GATE_DAG = """
@@ -50,21 +50,14 @@ class Recorder(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
         self.received.append((self.path, body))
         if self.path.startswith("/services/"):
-            self._reply(200, b"ok", "text/plain")
+            reply(self, 200, b"ok", "text/plain")
         elif self.path.startswith("/api/chat.postMessage"):
-            self._reply(200, json.dumps({"ok": True, "channel": "C1", "ts": "1.1"}).encode(), "application/json")
+            reply(self, 200, json.dumps({"ok": True, "channel": "C1", "ts": "1.1"}).encode(), "application/json")
         elif self.path == "/v2/enqueue":
             answer = {"status": "success", "message": "Event processed", "dedup_key": body.get("dedup_key") or "new"}
-            self._reply(202, json.dumps(answer).encode(), "application/json")
+            reply(self, 202, json.dumps(answer).encode(), "application/json")
         else:
-            self._reply(404, b"{}", "application/json")
-
-    def _reply(self, status: int, body: bytes, kind: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+            reply(self, 404, b"{}", "application/json")
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -128,6 +121,7 @@ def test_gate_notifier_pages_once_per_cooldown_and_resolves(run_dag, stand_ins, 
 
     # Within the cooldown: the gate blocks again, nothing is sent.
     assert run(1, 0) == "failed"
+    assert time.monotonic() - sent < COOLDOWN, "the second run took longer than the cooldown: raise COOLDOWN"
     assert len(stand_ins) == 3
     # After the cooldown: sent again, with the same dedup_key (PagerDuty groups it).
     time.sleep(max(0.0, sent + COOLDOWN + 1 - time.monotonic()))
