@@ -33,3 +33,15 @@ def test_configured_connections_wire_one_notifier(monkeypatch: pytest.MonkeyPatc
 def test_bad_notifier_arguments_are_one_line_errors(kwargs: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         GateNotifier(**kwargs)
+
+
+def test_pagerduty_base_url_comes_from_the_connection_host() -> None:
+    from airflow.models.connection import Connection
+
+    from airflow_provider_parity.notifications.gate import PAGERDUTY_EVENTS_URL, _events_url
+
+    assert _events_url(Connection(conn_id="pd", conn_type="pagerduty_events", password="k")) == PAGERDUTY_EVENTS_URL
+    eu = Connection(conn_id="pd", conn_type="pagerduty_events", host="events.eu.pagerduty.com", password="k")
+    assert _events_url(eu) == "https://events.eu.pagerduty.com"
+    local = Connection(conn_id="pd", conn_type="pagerduty_events", host="127.0.0.1", port=8080, schema="http")
+    assert _events_url(local) == "http://127.0.0.1:8080"
