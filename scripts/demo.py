@@ -167,6 +167,7 @@ def slo_summary(outcomes: list[Any], out: Path, contract_path: str) -> None:
         print(f"    {line}")
     rules = atomic_write_text(out / "prometheus-rules.yaml", render_rules([contract]))
     print(f"  rules:    {rules}  (parity slo rules: burn-rate, blocked-gate and stale-table alerts)")
+    print(f"  metrics:  parity slo metrics --ledger {ledger}  (exact null ratios, skew rates, model metrics per slice)")
     print(f"  grafana:  {REPO / 'helm' / 'parity' / 'files' / 'grafana-dashboard.json'}  (import in Grafana)")
 
 

@@ -271,7 +271,8 @@ def promotion_outcome(decision: PromotionDecision, reason: str, model_uri: str) 
 
     checks = tuple(Check(name=f"{c.kind}({c.name})" if c.slice is None else f"{c.kind}({c.name}@{c.slice})",
                          success=c.passed, observed=None if c.observed is None else str(c.observed),
-                         expected=c.expected or None) for c in decision.checks)
+                         expected=c.expected or None,
+                         value=c.observed if isinstance(c.observed, (int, float)) else None) for c in decision.checks)
     return GateOutcome(gate="promotion", status="passed" if decision.passed else "failed",
                        blocking=not decision.passed, reason=reason, dataset=model_uri,
                        version=int(decision.challenger) if str(decision.challenger).isdigit() else None, checks=checks)

@@ -24,7 +24,8 @@ def from_validation(result: ValidationResult, *, gate: str = "contract", name: s
                     as_of: str | None = None, fingerprint: str | None = None) -> GateOutcome:
     """A contract validation: every rule a check; a violation blocks unless warn-only."""
     checks = tuple(Check(name=r.rule, success=r.success, column=r.column, observed=clip(r.observed),
-                         expected=clip(r.expected), severity="warn" if result.warn_only else "error")
+                         expected=clip(r.expected), severity="warn" if result.warn_only else "error",
+                         value=r.unexpected_fraction)
                    for r in result.rules)
     status: OutcomeStatus = result.status
     return GateOutcome(
@@ -51,16 +52,16 @@ def _drift_checks(result: DriftResult) -> tuple[Check, ...]:
                 observed += f", {check.detail}"
             checks.append(Check(name=f"{check.check}({feat.name})", success=not check.fired, column=feat.name,
                                 observed=clip(observed), expected=f"{check.check} {relation} {check.threshold:.4g}",
-                                severity=severity))
+                                severity=severity, value=check.value))
         if not getattr(feat, "checks", None):  # results written before the checks existed
             value = "n/a" if feat.value is None else f"{feat.value:.4g}"
             checks.append(Check(name=f"drift({feat.name})", success=feat.status != "failed", column=feat.name,
                                 observed=f"{feat.metric}={value}", expected=f"{feat.metric} within {feat.threshold:.4g}",
-                                severity=severity))
+                                severity=severity, value=feat.value))
     if result.row_count is not None:
         rc = result.row_count
         checks.append(Check(name="row_count_change", success=rc.passed, observed=f"ratio {rc.ratio}",
-                            expected=f"within [{rc.min_ratio}, {rc.max_ratio}]"))
+                            expected=f"within [{rc.min_ratio}, {rc.max_ratio}]", value=rc.ratio))
     return tuple(checks)
 
 
@@ -91,10 +92,12 @@ def _skew_checks(result: SkewResult) -> tuple[Check, ...]:
             observed += f", e.g. {feat.examples[0].describe()}"
         checks.append(Check(name=f"feature_skew({feat.name})", success=feat.passed, column=feat.name,
                             observed=clip(observed),
-                            expected=f"<= {feat.max_mismatch_rate:.4%} of entities beyond {feat.tolerance}"))
+                            expected=f"<= {feat.max_mismatch_rate:.4%} of entities beyond {feat.tolerance}",
+                            value=feat.mismatch_rate))
     checks.append(Check(name="missing_offline", success=result.missing_passed,
                         observed=f"{result.missing_rate:.4%} of requests ({result.missing} of {result.requests})",
-                        expected=f"<= {result.max_missing_rate:.4%} without an offline row as of served_at"))
+                        expected=f"<= {result.max_missing_rate:.4%} without an offline row as of served_at",
+                        value=result.missing_rate))
     return tuple(checks)
 
 
@@ -178,7 +181,7 @@ def from_completeness(result: Any, *, contract: str | None = None, name: str | N
 
     checks = tuple(Check(name=f"completeness({c.column})", success=c.passed, column=c.column,
                          observed="no rows" if c.non_null_ratio is None else f"non-null ratio {c.non_null_ratio:.4f}",
-                         expected=f">= {c.min_ratio:.4f}") for c in result.columns)
+                         expected=f">= {c.min_ratio:.4f}", value=c.non_null_ratio) for c in result.columns)
     failed = [c for c in checks if not c.success]
     where = f"{redact_uri(result.uri)} v{result.version}"
     owner = f"contract {contract}: " if contract else ""
