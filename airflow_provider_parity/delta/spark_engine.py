@@ -23,7 +23,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
-from airflow_provider_parity.delta.snapshot import open_table
+from airflow_provider_parity.delta.snapshot import open_table, uses_column_mapping
 from airflow_provider_parity.delta.storage import normalize_table_uri, redact_uri
 from airflow_provider_parity.exceptions import DataError, EngineError
 
@@ -50,13 +50,8 @@ def has_delta_jars(spark: SparkSession) -> bool:
 
 def unsupported_features(table: DeltaTable) -> list[str]:
     """The version's table features that the parquet path cannot honour, by name."""
-    protocol = table.protocol()
-    found = sorted(set(protocol.reader_features or ()) - PARQUET_SAFE_READER_FEATURES)
-    mapping = (table.metadata().configuration or {}).get("delta.columnMapping.mode", "none")
-    if mapping and mapping.lower() != "none" and "columnMapping" not in found:
-        found.append("columnMapping")
-    if protocol.min_reader_version >= 2 and protocol.reader_features is None and "columnMapping" not in found:
-        # Reader version 2 exists only for column mapping.
+    found = sorted(set(table.protocol().reader_features or ()) - PARQUET_SAFE_READER_FEATURES)
+    if uses_column_mapping(table) and "columnMapping" not in found:
         found.append("columnMapping")
     return found
 

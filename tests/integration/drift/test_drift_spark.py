@@ -29,7 +29,7 @@ def _approx_equal(a, b, path=""):
         assert a == b, path
 
 
-def test_spark_profile_equals_the_arrow_profile_and_gives_the_same_result(drift_spark, tmp_path):
+def test_spark_profile_equals_the_arrow_profile_and_gives_the_same_result(spark, tmp_path):
     table = customer_features(30_000, seed=4)
     rng = np.random.default_rng(0)
     table = table.append_column("score", pa.array(np.where(rng.random(30_000) < 0.01, np.nan,
@@ -39,7 +39,7 @@ def test_spark_profile_equals_the_arrow_profile_and_gives_the_same_result(drift_
 
     pq.write_table(table, path, row_group_size=7000)
     arrow = profile_batches(table.to_batches(max_chunksize=5000))
-    frame = drift_spark.read.parquet(path).repartition(3)
+    frame = spark.read.parquet(path).repartition(3)
     spark = profile_spark(frame, like=arrow)
     assert spark.kinds == arrow.kinds
     _approx_equal(spark.to_dict(), arrow.to_dict())
