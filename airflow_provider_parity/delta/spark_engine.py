@@ -28,6 +28,7 @@ from airflow_provider_parity.delta.storage import normalize_table_uri, redact_ur
 from airflow_provider_parity.exceptions import DataError, EngineError
 
 if TYPE_CHECKING:
+    import pyarrow as pa
     from deltalake import DeltaTable
     from pyspark.sql import DataFrame, SparkSession
 
@@ -140,3 +141,10 @@ def spark_path(uri: str) -> str:
     if uri.startswith("s3://"):
         return "s3a://" + uri[len("s3://"):]
     return uri
+
+
+def arrow_schema(frame: DataFrame) -> pa.Schema:
+    """A frame's schema as Arrow types; Spark's timestamps (instants) are UTC ones, as its rows come back."""
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    return to_arrow_schema(frame.schema, timezone="UTC")
