@@ -128,6 +128,8 @@ def spark() -> Iterator[Any]:
             "spark.ui.showConsoleProgress": "false",
             # Delta rebuilds a table's state in 50 tasks by default: one is enough for test tables.
             "spark.databricks.delta.snapshotPartitions": "1",
+            # Managed tables (dbt-spark's) go to a scratch folder, not the working directory.
+            "spark.sql.warehouse.dir": str(_HOME / "spark-warehouse"),
         },
         app_name="parity-tests",
     )
