@@ -94,6 +94,15 @@ def test_column_mapping_is_read_by_spark_and_refused_by_delta_rs_instead_of_read
     # delta-rs's pyarrow dataset would give [{'id': None, 'label': None}, ...]: the readers refuse.
     with pytest.raises(EngineError, match="uses column mapping, which delta-rs's pyarrow reader reads as nulls"):
         read_arrow(column_mapping_table)
+    # The completeness check reads the log's statistics, else scans: right (no nulls here) or refused, never 0%.
+    from airflow_provider_parity.delta.freshness import check_completeness
+
+    try:
+        result = check_completeness(column_mapping_table, {"label": 1.0})
+    except EngineError as refused:
+        assert "uses column mapping" in str(refused)
+    else:
+        assert [c.non_null_ratio for c in result.columns] == [1.0]
 
 
 @pytest.mark.parametrize("fixture", ["deletion_vector_table", "column_mapping_table"])
