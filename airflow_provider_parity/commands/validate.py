@@ -35,10 +35,11 @@ def register(subparsers: Any) -> None:
     cmd.add_argument("--version", type=int_at_least(0), help="Delta version to validate (default: latest)")
     cmd.add_argument("--environment", choices=["training", "serving"],
                      help="expect only this side's columns (default: all)")
-    cmd.add_argument("--engine", choices=["duckdb", "gx", "arrow"], default="duckdb",
+    cmd.add_argument("--engine", choices=["duckdb", "gx", "arrow", "spark"], default="duckdb",
                      help="duckdb: the rules compiled to SQL, scanned where the data lies (default); "
-                          "gx: Great Expectations suite; arrow: the same rules in Arrow compute "
-                          "(all three give the same verdict and counts)")
+                          "gx: Great Expectations suite; arrow: the same rules in Arrow compute; "
+                          "spark: the SQL on a local Spark session, Delta read by delta-spark "
+                          "(all give the same verdict and counts)")
     cmd.add_argument("--reference", action="append", metavar="NAME=PATH",
                      help="the data of a dataset the contract's references (foreign key) rules point at")
     cmd.add_argument("--json", metavar="OUT", help="write the full result as JSON")

@@ -162,7 +162,7 @@ def _data_cases() -> Iterator[Case]:
     yield case("validate-negative-version", *validate, "{w}/delta", "--version", "-1", needle="at least 0")
     yield case("validate-version-text", *validate, "{w}/delta", "--version", "one", needle="expected an integer")
     yield case("validate-vacuumed", *validate, "{w}/vacuumed", "--version", "0", needle="was vacuumed")
-    yield case("validate-bad-engine", *validate, D, "--engine", "spark", needle="invalid choice")
+    yield case("validate-bad-engine", *validate, D, "--engine", "pandas", needle="invalid choice")
     yield case("validate-bad-environment", *validate, D, "--environment", "prod", needle="invalid choice")
     yield case("validate-no-data", "validate", "--contract", C, needle="--data")
     yield case("validate-a-file-as-folder", *validate, "{w}/afile.txt/x", needle="afile.txt/x")

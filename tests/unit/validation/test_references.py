@@ -88,3 +88,15 @@ def test_a_gx_export_leaves_the_foreign_key_out_and_says_so() -> None:
     assert "parity_unchecked" not in checked.meta
     fk = next(e for e in checked.expectations if e.meta["parity_rule"] == "references(customer_id)")
     assert sorted(fk.value_set) == [1, 2, 3, 4]
+
+
+@pytest.mark.integration
+@pytest.mark.spark
+def test_spark_counts_the_orphans_like_duckdb(tmp_path, spark) -> None:  # type: ignore[no-untyped-def]
+    # The parent's keys become a temporary view on the session, as DuckDB registers them.
+    pq.write_table(ORDERS, tmp_path / "orders.parquet")
+    result = validate_data(CONTRACT, open_data(str(tmp_path / "orders.parquet"), engine="spark"), engine="spark",
+                           references={"customers": CUSTOMERS})
+    rule = next(r for r in result.rules if r.kind == "references")
+    assert (result.engine, rule.success, rule.unexpected_count) == ("spark", False, 3)
+    assert {int(v) for v in rule.sample} == {7, 9}
