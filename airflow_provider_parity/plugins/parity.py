@@ -55,8 +55,9 @@ def create_app() -> Any:
         from airflow.api_fastapi.core_api.security import get_user
 
         dependencies = [Depends(get_user)]
+        user = Depends(get_user)  # cached per request: the app-level check already resolved it
     except ImportError:  # pragma: no cover - Airflow without the API server's security module
-        dependencies = []
+        dependencies, user = [], Depends(lambda: None)
     app = FastAPI(title="Parity", dependencies=dependencies)
 
     @app.get("/reports")
@@ -99,14 +100,16 @@ def create_app() -> Any:
             raise HTTPException(status_code=503, detail=str(exc)) from None
         return Response(content=text, media_type="text/plain; version=0.0.4; charset=utf-8")
 
-    _add_pages(app)
+    _add_pages(app, user)
     return app
 
 
-def _add_pages(app: FastAPI) -> None:
+def _add_pages(app: FastAPI, user: Any) -> None:
     """The HTML pages of the view (the external view's navigation entry opens ``/parity/``)."""
+    from urllib.parse import quote
+
     from fastapi import HTTPException
-    from fastapi.responses import HTMLResponse
+    from fastapi.responses import HTMLResponse, Response
 
     @app.get("/", response_class=HTMLResponse)
     def index(request: Request) -> HTMLResponse:
@@ -124,16 +127,46 @@ def _add_pages(app: FastAPI) -> None:
         return HTMLResponse(page)
 
     @app.get("/models/{name}", response_class=HTMLResponse)
-    def model_page(request: Request, name: str) -> HTMLResponse:
+    def model_page(request: Request, name: str, who: Any = user) -> HTMLResponse:
+        from airflow_provider_parity.plugins.forms import form_token, user_name
         from airflow_provider_parity.reports.view import render_model
+        from airflow_provider_parity.tracking.approval import approvals_of
         from airflow_provider_parity.tracking.history import read_history
 
         with _mlflow() as client:
             model = _registered(client, name)
-            versions = sorted((v.version for v in client.search_model_versions(f"name='{_quoted(name)}'")), key=int)
+            found = sorted(client.search_model_versions(f"name='{_quoted(name)}'"), key=lambda v: int(v.version))
             history = read_history(client, name)
-        return HTMLResponse(render_model(name, aliases=dict(model.aliases or {}), versions=[str(v) for v in versions],
-                                         history=history, base=_base(request)))
+        return HTMLResponse(render_model(name, aliases=dict(model.aliases or {}), versions=[str(v.version) for v in found],
+                                         history=history, base=_base(request), token=form_token(user_name(who), name),
+                                         approvals=approvals_of(found)))
+
+    @app.post("/models/{name}/rollback")
+    async def rollback_post(request: Request, name: str, who: Any = user) -> Response:
+        from fastapi.responses import RedirectResponse
+        from starlette.concurrency import run_in_threadpool
+
+        from airflow_provider_parity.commands.rollback import request_id
+        from airflow_provider_parity.exceptions import ConfigurationError
+        from airflow_provider_parity.plugins.forms import check_post, user_name
+        from airflow_provider_parity.tracking.rollback import rollback
+
+        by = user_name(who)
+        try:
+            form = check_post(request.headers, await request.body(), user=by, model=name)
+        except PermissionError as exc:
+            raise HTTPException(status_code=403, detail=str(exc)) from None
+
+        def act() -> None:
+            with _mlflow() as client:
+                rollback(client, name, reason=form.get("reason", ""), to_version=form.get("to") or None,
+                         request_id=request_id("view", by))
+
+        try:
+            await run_in_threadpool(act)
+        except ConfigurationError as exc:
+            raise HTTPException(status_code=400, detail=str(exc)) from None
+        return RedirectResponse(f"{_base(request)}/models/{quote(name, safe='')}", status_code=303)
 
     @app.get("/models/{name}/explain", response_class=HTMLResponse)
     def explain_page(name: str, new: str, old: str | None = None) -> HTMLResponse:

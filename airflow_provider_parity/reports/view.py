@@ -123,9 +123,27 @@ def _drift_cell(value: tuple[str, bool] | None) -> Any:
     return Trusted(f'<span class="{"pass" if success else "fail"}">{escape(observed or ("ok" if success else "drift"))}</span>')
 
 
+def rollback_form(action: str, *, versions: Sequence[str], champion: str | None, token: str) -> Trusted:
+    """The rollback form: a target version (default: the previous champion), a required reason, and the
+    request token that makes a cross-site POST useless (``plugins/forms.py``)."""
+    if champion is None:
+        return Trusted("<p>No champion to roll back.</p>")
+    options = '<option value="">the previous champion</option>' + "".join(
+        f'<option value="{escape(v)}">v{escape(v)}</option>' for v in versions if v != champion)
+    return Trusted(f'<form method="post" action="{escape(action)}" class="rollback">'
+                   f'<input type="hidden" name="token" value="{escape(token)}">'
+                   f'<label>Roll back v{escape(champion)} to <select name="to">{options}</select></label> '
+                   '<label>because <input name="reason" required size="60" '
+                   'placeholder="what the next person needs to know"></label> '
+                   '<button type="submit">Roll back</button></form>')
+
+
 def render_model(name: str, *, aliases: Mapping[str, str], versions: Sequence[str],
-                 history: Sequence[ChampionEntry], base: str) -> str:
-    """Champion and challenger, the alias history with its reasons, explain links between consecutive versions."""
+                 history: Sequence[ChampionEntry], base: str, token: str | None = None,
+                 approvals: Sequence[Sequence[str]] = ()) -> str:
+    """Champion and challenger, the alias history with its reasons, explain links between consecutive versions;
+    with a ``token``, the rollback form; ``approvals``: (version, verdict, by, reason, at) of each answered
+    approval request."""
     model = quote(name, safe="")
     explain = [[f"v{old} -> v{new}", _link(f"{base}/models/{model}/explain?{urlencode({'old': old, 'new': new})}",
                                            "explain")]
@@ -138,6 +156,11 @@ def render_model(name: str, *, aliases: Mapping[str, str], versions: Sequence[st
         ("Aliases", html_table(["Alias", "Version"], sorted(aliases.items()))),
         ("Explain", html_table(["Versions", ""], explain) if explain else Trusted("<p>One version only.</p>")),
     ]
+    if approvals:
+        sections.insert(1, ("Approvals", html_table(["Version", "Decision", "By", "Why", "When"], approvals)))
+    if token is not None:
+        sections.insert(1, ("Roll back", rollback_form(f"{base}/models/{model}/rollback", versions=versions,
+                                                      champion=aliases.get("champion"), token=token)))
     summary = [("Model", name), ("Champion", aliases.get("champion", "none")),
                ("Challenger", aliases.get("challenger", "none")), ("Versions", ", ".join(versions))]
     return render_page(f"Model {name}", summary, sections)

@@ -39,6 +39,9 @@ ROLLBACK_REASON = "v2 loses 5 points of AUC on plan=basic"
 class View:
     api: str
     """The api-server, without credentials."""
+    token: str
+    """The admin's JWT."""
+    tracking_uri: str
     browser: str
     """The authenticating hop the browser uses."""
     model: str
@@ -89,6 +92,23 @@ def _seed_mlflow(root: Path, conn_id: str) -> tuple[str, str]:
     promote(client, name, {}, challenger_version="2", request_id="train/run2/promote")
     rollback(client, name, reason=ROLLBACK_REASON)
     return uri, name
+
+
+def _call(url: str, token: str, data: bytes | None = None, **headers: str) -> tuple[int, str, str]:
+    """(status, body, Location) of a GET (or a form POST with ``data``), redirects not followed."""
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any) -> None:
+            return None
+
+    request = urllib.request.Request(url, data=data, headers={"Authorization": f"Bearer {token}", **headers})
+    if data is not None:
+        request.add_header("Content-Type", "application/x-www-form-urlencoded")
+    try:
+        with urllib.request.build_opener(NoRedirect).open(request, timeout=60) as answer:
+            return answer.status, answer.read().decode(), answer.headers.get("location", "")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode(), exc.headers.get("location", "")
 
 
 def _hop(api: str, token: str) -> ThreadingHTTPServer:
@@ -153,7 +173,7 @@ def view(tmp_path_factory: pytest.TempPathFactory) -> Iterator[View]:
         with urllib.request.urlopen(login, timeout=60) as answer:
             token = json.loads(answer.read())["access_token"]
         hop = _hop(api, token)
-        yield View(api=api, browser=f"http://127.0.0.1:{hop.server_address[1]}", model=name, shots=root / "shots")
+        yield View(api=api, token=token, tracking_uri=tracking_uri, browser=f"http://127.0.0.1:{hop.server_address[1]}", model=name, shots=root / "shots")
     finally:
         if hop is not None:
             hop.shutdown()
@@ -204,6 +224,8 @@ def test_model_page_shows_the_alias_history(view: View) -> None:
     history = dom.split("<h2>Alias history</h2>", 1)[1].split("</section>", 1)[0]
     assert history.count("<td>promote</td>") == 2 and "<td>rollback</td>" in history and ROLLBACK_REASON in history
     assert "explain?old=1&amp;new=2" in dom
+    form = dom.split("<h2>Roll back</h2>", 1)[1].split("</section>", 1)[0]
+    assert 'method="post"' in form and 'name="reason" required' in form and 'name="token"' in form
 
 
 def test_explain_page_names_the_changed_delta_commits(view: View) -> None:
@@ -216,3 +238,38 @@ def test_the_view_is_in_airflows_navigation(view: View) -> None:
         plugins = json.loads(answer.read())["plugins"]
     [parity] = [p for p in plugins if p["name"] == "parity"]
     assert [(v["href"], v["destination"]) for v in parity["external_views"]] == [("/parity/", "nav")]
+
+
+def _form_token(view: View) -> str:
+    status, page, _ = _call(f"{view.api}/parity/models/{view.model}", view.token)
+    assert status == 200
+    return page.split('name="token" value="', 1)[1].split('"', 1)[0]
+
+
+def test_a_rollback_posted_from_the_model_page_records_its_reason(view: View) -> None:
+    from urllib.parse import urlencode
+
+    url = f"{view.api}/parity/models/{view.model}/rollback"
+    form = {"token": _form_token(view), "to": "2", "reason": "v1 misses the new plan=premium customers"}
+    assert _call(url, "", urlencode(form).encode())[0] == 401  # Airflow's authentication first
+    assert _call(url, view.token, urlencode(form | {"token": "0" * 64}).encode())[0] == 403
+    assert _call(url, view.token, urlencode(form).encode(), Origin="https://elsewhere.example")[0] == 403
+    status, _, location = _call(url, view.token, urlencode(form).encode())
+    assert (status, location) == (303, f"/parity/models/{view.model}")
+    page = _call(f"{view.api}{location}", view.token)[1]
+    history = page.split("<h2>Alias history</h2>", 1)[1].split("</section>", 1)[0]
+    latest = history.split("<tbody><tr>", 1)[1].split("</tr>", 1)[0]  # newest first
+    assert "<td>rollback</td><td>v2</td><td>v1</td><td>v1 misses the new plan=premium customers</td>" in latest
+    assert "<td>view/admin/" in latest  # who asked
+
+
+def test_parity_rollback_on_the_command_line_records_its_reason(view: View, capsys: pytest.CaptureFixture[str]) -> None:
+    from airflow_provider_parity.cli import main
+
+    assert main(["rollback", view.model, "--to", "1", "--reason", "v2 regressed on plan=basic again",
+                 "--tracking-uri", view.tracking_uri]) == 0
+    assert "champion v2 -> v1 (v2 regressed on plan=basic again)" in capsys.readouterr().out
+    page = _call(f"{view.api}/parity/models/{view.model}", view.token)[1]
+    assert "v2 regressed on plan=basic again" in page.split("<h2>Alias history</h2>", 1)[1]
+    assert main(["rollback", view.model, "--reason", " ", "--tracking-uri", view.tracking_uri]) == 2
+    assert "a rollback needs a reason" in capsys.readouterr().err
