@@ -173,7 +173,8 @@ def view(tmp_path_factory: pytest.TempPathFactory) -> Iterator[View]:
         with urllib.request.urlopen(login, timeout=60) as answer:
             token = json.loads(answer.read())["access_token"]
         hop = _hop(api, token)
-        yield View(api=api, token=token, tracking_uri=tracking_uri, browser=f"http://127.0.0.1:{hop.server_address[1]}", model=name, shots=root / "shots")
+        yield View(api=api, token=token, tracking_uri=tracking_uri, browser=f"http://127.0.0.1:{hop.server_address[1]}",
+                   model=name, shots=root / "shots")
     finally:
         if hop is not None:
             hop.shutdown()
