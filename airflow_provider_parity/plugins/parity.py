@@ -121,7 +121,8 @@ def _add_pages(app: FastAPI, user: Any) -> None:
     def dataset_page(request: Request, dataset: str) -> HTMLResponse:
         from airflow_provider_parity.reports.view import PAGE_COLUMNS, render_dataset
 
-        page = render_dataset(_ledger(PAGE_COLUMNS), dataset, base=_base(request))
+        table = _ledger(PAGE_COLUMNS)
+        page = render_dataset(table, dataset, base=_base(request), contract_diffs=_contract_diffs(table, dataset))
         if page is None:
             raise HTTPException(status_code=404, detail=f"no outcome in the ledger for dataset {dataset!r}")
         return HTMLResponse(page)
@@ -180,6 +181,27 @@ def _add_pages(app: FastAPI, user: Any) -> None:
             except ConfigurationError as exc:
                 raise HTTPException(status_code=404, detail=str(exc)) from None
         return HTMLResponse(render_explain(report))
+
+
+def _contract_diffs(table: Any, dataset: str) -> dict[str, list[str]]:
+    """The dataset's contract diffs from the contracts training runs recorded in MLflow ({}: no MLflow
+    configured or reachable: the page still lists the versions)."""
+    import os
+
+    from fastapi import HTTPException
+
+    from airflow_provider_parity.compat import parity_option
+    from airflow_provider_parity.reports.contract_history import contract_diffs
+    from airflow_provider_parity.reports.view import dataset_contracts
+
+    versions = dataset_contracts(table, dataset)
+    if len(versions) < 2 or not (parity_option("mlflow_conn_id", "") or os.environ.get("MLFLOW_TRACKING_URI")):
+        return {}
+    try:
+        with _mlflow() as client:
+            return contract_diffs(client, versions)
+    except HTTPException:
+        return {}
 
 
 def _base(request: Any) -> str:

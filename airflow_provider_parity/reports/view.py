@@ -17,11 +17,12 @@ from airflow_provider_parity.reports.html import Trusted, escape, html_table, re
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from airflow_provider_parity.reports.contract_history import ContractVersion
     from airflow_provider_parity.tracking.explain import ExplainReport
     from airflow_provider_parity.tracking.history import ChampionEntry
 
 PAGE_COLUMNS = ("outcome_id", "day", "gate", "name", "status", "blocking", "reason", "dataset", "version",
-                "as_of", "finished_at", "dag_id", "run_id", "checks", "reports")
+                "as_of", "finished_at", "dag_id", "run_id", "checks", "reports", "contract")
 """The ledger columns the pages read (the whole-outcome JSON column, the largest, is never read)."""
 INDEX_COLUMNS = ("outcome_id", "gate", "name", "status", "dataset", "finished_at")
 DRIFT_GATES = ("drift", "skew")
@@ -73,18 +74,37 @@ def render_index(table: pa.Table | None, *, base: str) -> str:
     return render_page("Parity", [("Datasets", len(rows))], [("Datasets", body)])
 
 
-def render_dataset(table: pa.Table | None, dataset: str, *, base: str) -> str | None:
-    """A dataset's gate timeline, drift per feature over time, freshness and blocked days (None: unknown)."""
+def dataset_contracts(table: pa.Table | None, dataset: str) -> list[ContractVersion]:
+    """The contract versions the dataset's gates checked, oldest first (empty: unknown dataset)."""
     import pyarrow.compute as pc
+
+    from airflow_provider_parity.reports.contract_history import contract_versions
+
+    if table is None or (uri := resolve_dataset(table, dataset)) is None:
+        return []
+    return contract_versions(table.filter(pc.equal(table["dataset"], uri)).select(["contract", "finished_at"])
+                             .to_pylist())
+
+
+def render_dataset(table: pa.Table | None, dataset: str, *, base: str,
+                   contract_diffs: Mapping[str, Sequence[str]] | None = None) -> str | None:
+    """A dataset's gate timeline, contract versions (with ``contract_diffs``: ref -> change lines from the
+    version before), drift per feature over time, freshness and blocked days (None: unknown)."""
+    import pyarrow.compute as pc
+
+    from airflow_provider_parity.reports.contract_history import contract_versions
 
     if table is None or (uri := resolve_dataset(table, dataset)) is None:
         return None
     rows = table.filter(pc.equal(table["dataset"], uri)).select(list(PAGE_COLUMNS)).to_pylist()
+    contracts = [[v.ref, v.first_seen, v.last_seen, v.outcomes,
+                  Trusted("<br>".join(escape(line) for line in (contract_diffs or {}).get(v.ref, ())))]
+                 for v in reversed(contract_versions(rows))]
     timeline, blocked, freshness = [], [], []
     drift: dict[str, dict[str, tuple[str, bool]]] = {}
     for row in reversed(rows):  # newest first: the page answers "what happened lately"
         reports = json.loads(row["reports"] or "{}")
-        links = Trusted(" ".join(_link(f"{base}/reports?{urlencode({'uri': u})}", kind)
+        links = Trusted(" ".join(_link(f"{base}/reports?uri={quote(u, safe='')}", kind)  # quote: 2x urlencode's speed
                                  for kind, u in sorted(reports.items())))
         run = f"{row['dag_id']} / {row['run_id']}" if row["dag_id"] else ""
         timeline.append([row["finished_at"], _gate_label(row), status_badge(row["status"]), row["reason"],
@@ -104,6 +124,9 @@ def render_dataset(table: pa.Table | None, dataset: str, *, base: str) -> str | 
     sections = [
         ("Blocked days", html_table(["Day", "Gate", "Status", "Reason", "Run"], blocked) if blocked
          else Trusted("<p>No blocked day.</p>")),
+        ("Contract versions", html_table(["Contract", "First checked", "Last checked", "Outcomes",
+                                          "Changes from the version before"], contracts) if contracts
+         else Trusted("<p>No outcome names its contract.</p>")),
         ("Gate outcomes", html_table(["Finished", "Gate", "Status", "Reason", "Version", "Run", "Reports"],
                                      timeline)),
         ("Drift per feature", html_table(["Day", *features], drift_rows) if drift_rows

@@ -48,10 +48,21 @@ class View:
     shots: Path
 
 
+def _contracts() -> tuple[Any, Any]:
+    """The example contract, and a 2.0.0 of it without its last column (a breaking change)."""
+    from airflow_provider_parity.contracts import load_contract
+
+    first = load_contract(Path(__file__).resolve().parents[3] / "contracts" / "customer_features.yaml")
+    second = first.model_copy(update={"dataset": first.dataset.model_copy(update={"version": "2.0.0"}),
+                                      "columns": first.columns[:-1]})
+    return first, second
+
+
 def _seed_ledger(uri: str) -> None:
     from airflow_provider_parity.outcomes.ledger import append_outcome
     from airflow_provider_parity.outcomes.model import Check, GateOutcome, RunIdentity
 
+    refs = [c.ref for c in _contracts()]
     for day, drifted in (("2026-11-27", False), ("2026-11-28", True), ("2026-11-29", False)):
         run = f"scheduled__{day}"
         checks = (Check(name="psi amount", success=not drifted, column="amount", observed="0.31" if drifted else "0.02"),
@@ -61,6 +72,7 @@ def _seed_ledger(uri: str) -> None:
                                              BLOCK_REASON if drifted else "no feature drifted", checks)):
             append_outcome(uri, GateOutcome(
                 gate=gate, status=status, blocking=True, reason=reason, dataset=DATASET, version=3, checks=found,
+                contract=refs[day > "2026-11-27"],
                 as_of=f"{day}T05:00:00+00:00", finished_at=f"{day}T06:0{len(gate) % 9}:00+00:00",
                 reports={"html": f"/nowhere/{day}/{gate}.html"},
                 run=RunIdentity(dag_id="feature_pipeline", run_id=run, task_id=f"{gate}_gate")))
@@ -79,12 +91,13 @@ def _seed_mlflow(root: Path, conn_id: str) -> tuple[str, str]:
     os.environ[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps({"conn_type": "mlflow", "extra": {"tracking_uri": uri}})
     store = Store(kind="local", tracking_uri=uri, conn_id=conn_id)
     table = write_table(root / "features", rows=200, seed=1)
-    first = train_run(store, table, metrics={"overall": 0.80}, gates={"contract": "passed"})
+    contracts = _contracts()
+    first = train_run(store, table, metrics={"overall": 0.80}, gates={"contract": "passed"}, contract=contracts[0])
     x = np.random.default_rng(2).normal(loc=2.0, size=200)
     write_deltalake(table, pa.table({"x": x, "y": (x > 0).astype("int64")}), mode="append",
                     commit_properties=CommitProperties(custom_metadata={
                         "parity.dag_id": "feature_pipeline", "parity.run_id": "manual__2026-11-29"}))
-    second = train_run(store, table, metrics={"overall": 0.83}, gates={"contract": "passed"})
+    second = train_run(store, table, metrics={"overall": 0.83}, gates={"contract": "passed"}, contract=contracts[1])
     client, name = store.client(), "churn-view"
     register_model(client, run_id=first, name=name)
     promote(client, name, {}, challenger_version="1", request_id="train/run1/promote")
@@ -216,6 +229,10 @@ def test_dataset_page_shows_the_blocked_day_and_its_reason(view: View) -> None:
     assert "2026-11-27" not in blocked
     assert "/parity/reports?uri=" in dom  # each outcome links its report through the plugin
     assert "amount" in dom.split("<h2>Drift per feature</h2>", 1)[1]
+    old, new = (c.ref for c in _contracts())
+    history = dom.split("<h2>Contract versions</h2>", 1)[1].split("</section>", 1)[0]
+    assert history.index(new) < history.index(old)  # newest first
+    assert "BREAKING" in history and "column_removed" in history  # the diff, from the contracts MLflow recorded
     index = _page(view, "/parity/")
     assert "/parity/datasets/s3%3A%2F%2Flake%2Ffeatures" in index
 
