@@ -49,7 +49,7 @@ def create_app() -> Any:
     from fastapi import Depends, FastAPI, HTTPException, Query
     from fastapi.responses import JSONResponse, Response
 
-    from airflow_provider_parity.exceptions import DataError, ServiceUnavailable
+    from airflow_provider_parity.exceptions import ServiceUnavailable
 
     try:
         from airflow.api_fastapi.core_api.security import get_user
@@ -62,20 +62,20 @@ def create_app() -> Any:
 
     @app.get("/reports")
     def report(uri: str = Query(..., description="the report's URI (the report_html or report_json XCom)")) -> Response:
-        from airflow_provider_parity.artifacts import ArtifactStore
-        from airflow_provider_parity.operators.base import report_root, storage_options
-
-        root = report_root().rstrip("/")
-        if not (uri == root or uri.startswith(root + "/")) or ".." in uri.split("/"):
-            raise HTTPException(status_code=403, detail="only reports under [parity] report_dir are served")
-        try:
-            data = ArtifactStore(storage_options()).read_bytes(uri)
-        except DataError:
-            raise HTTPException(status_code=404, detail="no such report") from None
-        except ServiceUnavailable as exc:
-            raise HTTPException(status_code=503, detail=str(exc)) from None
         media = "text/html; charset=utf-8" if uri.endswith(".html") else "application/json"
-        return Response(content=data, media_type=media)
+        return Response(content=_report_bytes(uri), media_type=media)
+
+    @app.get("/drift")
+    def drift_segments(uri: str = Query(..., description="a drift report's JSON URI")) -> Response:
+        import json
+
+        from airflow_provider_parity.reports.view import render_segments
+
+        try:
+            found = json.loads(_report_bytes(uri))
+        except ValueError:
+            raise HTTPException(status_code=400, detail="not a JSON drift report") from None
+        return Response(content=render_segments(found, uri), media_type="text/html; charset=utf-8")
 
     @app.get("/outcomes")
     def outcomes(dataset: str | None = None, gate: str | None = None, since: str | None = None) -> JSONResponse:
@@ -122,7 +122,9 @@ def _add_pages(app: FastAPI, user: Any) -> None:
         from airflow_provider_parity.reports.view import PAGE_COLUMNS, render_dataset
 
         table = _ledger(PAGE_COLUMNS)
-        page = render_dataset(table, dataset, base=_base(request), contract_diffs=_contract_diffs(table, dataset))
+        diffs, contract = _recorded_contracts(table, dataset)
+        page = render_dataset(table, dataset, base=_base(request), contract_diffs=diffs,
+                              slo_lines=_slo_lines(table, dataset, contract))
         if page is None:
             raise HTTPException(status_code=404, detail=f"no outcome in the ledger for dataset {dataset!r}")
         return HTMLResponse(page)
@@ -183,25 +185,61 @@ def _add_pages(app: FastAPI, user: Any) -> None:
         return HTMLResponse(render_explain(report))
 
 
-def _contract_diffs(table: Any, dataset: str) -> dict[str, list[str]]:
-    """The dataset's contract diffs from the contracts training runs recorded in MLflow ({}: no MLflow
-    configured or reachable: the page still lists the versions)."""
+def _report_bytes(uri: str) -> bytes:
+    """A report from the artifact store; only under ``[parity] report_dir`` (403), missing 404, outage 503."""
+    from fastapi import HTTPException
+
+    from airflow_provider_parity.artifacts import ArtifactStore
+    from airflow_provider_parity.exceptions import DataError, ServiceUnavailable
+    from airflow_provider_parity.operators.base import report_root, storage_options
+
+    root = report_root().rstrip("/")
+    if not (uri == root or uri.startswith(root + "/")) or ".." in uri.split("/"):
+        raise HTTPException(status_code=403, detail="only reports under [parity] report_dir are served")
+    try:
+        return ArtifactStore(storage_options()).read_bytes(uri)
+    except DataError:
+        raise HTTPException(status_code=404, detail="no such report") from None
+    except ServiceUnavailable as exc:
+        raise HTTPException(status_code=503, detail=str(exc)) from None
+
+
+def _recorded_contracts(table: Any, dataset: str) -> tuple[dict[str, list[str]], Any]:
+    """The dataset's contract diffs, and its newest contract, from the contracts training runs recorded in
+    MLflow (({}, None): no MLflow configured or reachable: the page still lists the versions)."""
     import os
 
     from fastapi import HTTPException
 
     from airflow_provider_parity.compat import parity_option
-    from airflow_provider_parity.reports.contract_history import contract_diffs
+    from airflow_provider_parity.reports.contract_history import contract_diffs, recorded_contract
     from airflow_provider_parity.reports.view import dataset_contracts
 
     versions = dataset_contracts(table, dataset)
-    if len(versions) < 2 or not (parity_option("mlflow_conn_id", "") or os.environ.get("MLFLOW_TRACKING_URI")):
-        return {}
+    if not versions or not (parity_option("mlflow_conn_id", "") or os.environ.get("MLFLOW_TRACKING_URI")):
+        return {}, None
     try:
         with _mlflow() as client:
-            return contract_diffs(client, versions)
+            return contract_diffs(client, versions), recorded_contract(client, versions[-1].ref)
     except HTTPException:
-        return {}
+        return {}, None
+
+
+def _slo_lines(table: Any, dataset: str, contract: Any) -> list[str]:
+    """The SLO report of the dataset's newest contract over its windows (the outcomes of those days only)."""
+    from datetime import UTC, datetime
+
+    from airflow_provider_parity.operators.base import ledger_uri
+    from airflow_provider_parity.outcomes.ledger import read_outcomes
+    from airflow_provider_parity.reports.view import resolve_dataset
+    from airflow_provider_parity.slo.attainment import lookback, measure
+    from airflow_provider_parity.slo.report import report_lines
+
+    if contract is None or contract.slos is None or (uri := resolve_dataset(table, dataset)) is None:
+        return []
+    now = datetime.now(UTC)
+    found = read_outcomes(ledger_uri(), storage_options=_storage_options(), dataset=uri, since=now - lookback([contract]))
+    return report_lines([contract], measure(contract, found, now=now), now)
 
 
 def _base(request: Any) -> str:

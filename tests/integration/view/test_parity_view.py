@@ -58,11 +58,33 @@ def _contracts() -> tuple[Any, Any]:
     return first, second
 
 
-def _seed_ledger(uri: str) -> None:
+def _segmented_report(reports: Path) -> str:
+    """The blocked day's drift report (``DriftResult.to_dict``'s shape) with two segments, one drifted."""
+    def segment(name: str, drifted: bool) -> dict[str, Any]:
+        return {"segment": name, "verdict": "failed" if drifted else "passed", "rows_reference": 100,
+                "rows_current": 90, "drifted_features": ["amount"] if drifted else [],
+                "features": [{"name": "amount", "metric": "psi", "value": 0.44 if drifted else 0.03,
+                              "drifted": drifted}]}
+
+    path = reports / "feature_pipeline" / "scheduled__2026-11-28" / "drift_gate.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"verdict": "failed", "message": BLOCK_REASON,
+                                "segments": [segment("plan=basic", True), segment("plan=premium", False)]}))
+    return str(path)
+
+
+def _seed_ledger(uri: str, reports: Path) -> None:
     from airflow_provider_parity.outcomes.ledger import append_outcome
     from airflow_provider_parity.outcomes.model import Check, GateOutcome, RunIdentity
 
     refs = [c.ref for c in _contracts()]
+    segmented = _segmented_report(reports)
+    for day, rate in (("2026-11-28", "0.0000%"), ("2026-11-29", "1.2900%")):  # the serving monitor's skew gate
+        append_outcome(uri, GateOutcome(
+            gate="feature_skew", status="passed" if rate.startswith("0") else "failed", blocking=True, reason="skew",
+            dataset=DATASET, finished_at=f"{day}T07:00:00+00:00", checks=(Check(
+                name="feature_skew(amount)", success=rate.startswith("0"), column="amount",
+                observed=f"{rate} of entities mismatched (9 of 697), largest difference 0.37"),)))
     for day, drifted in (("2026-11-27", False), ("2026-11-28", True), ("2026-11-29", False)):
         run = f"scheduled__{day}"
         checks = (Check(name="psi amount", success=not drifted, column="amount", observed="0.31" if drifted else "0.02"),
@@ -74,7 +96,8 @@ def _seed_ledger(uri: str) -> None:
                 gate=gate, status=status, blocking=True, reason=reason, dataset=DATASET, version=3, checks=found,
                 contract=refs[day > "2026-11-27"],
                 as_of=f"{day}T05:00:00+00:00", finished_at=f"{day}T06:0{len(gate) % 9}:00+00:00",
-                reports={"html": f"/nowhere/{day}/{gate}.html"},
+                reports={"html": f"/nowhere/{day}/{gate}.html",
+                         **({"json": segmented} if drifted and gate == "drift" else {})},
                 run=RunIdentity(dag_id="feature_pipeline", run_id=run, task_id=f"{gate}_gate")))
 
 
@@ -155,7 +178,7 @@ def view(tmp_path_factory: pytest.TempPathFactory) -> Iterator[View]:
         pytest.skip("chromium is not installed (scripts/setup.sh installs it)")
     root = tmp_path_factory.mktemp("view")
     ledger = str(root / "ledger")
-    _seed_ledger(ledger)
+    _seed_ledger(ledger, root / "reports")
     tracking_uri, name = _seed_mlflow(root, "parity_view_mlflow")
     home, port = root / "airflow", free_port()
     home.mkdir()
@@ -210,6 +233,8 @@ def _page(view: View, path: str, shot: str | None = None) -> str:
     if shot:
         _chromium(view, f"--screenshot={view.shots / shot}", "--window-size=1280,900", url)
         assert (view.shots / shot).stat().st_size > 10_000
+        if os.environ.get("PARITY_SCREENSHOTS"):  # e.g. docs/screenshots: the README's images, refreshed
+            shutil.copyfile(view.shots / shot, Path(os.environ["PARITY_SCREENSHOTS"]) / f"parity-{shot}")
     dom = _chromium(view, "--dump-dom", url)
     (view.shots / f"{(shot or 'page').removesuffix('.png')}.html").write_text(dom)  # beside the screenshots
     return dom
@@ -233,6 +258,16 @@ def test_dataset_page_shows_the_blocked_day_and_its_reason(view: View) -> None:
     history = dom.split("<h2>Contract versions</h2>", 1)[1].split("</section>", 1)[0]
     assert history.index(new) < history.index(old)  # newest first
     assert "BREAKING" in history and "column_removed" in history  # the diff, from the contracts MLflow recorded
+    slos = dom.split("<h2>SLO attainment</h2>", 1)[1].split("</section>", 1)[0]
+    assert new in slos and "gate_pass_rate" in slos  # the newest contract's SLOs over the ledger
+    skew = dom.split("<h2>Per-entity skew rate</h2>", 1)[1].split("</section>", 1)[0]
+    assert '<span class="fail">1.2900%</span>' in skew and '<span class="pass">0.0000%</span>' in skew
+    drift = dom.split("<h2>Drift per feature</h2>", 1)[1].split("</section>", 1)[0]
+    link = drift.split('<a href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    assert link.startswith("/parity/drift?uri=")
+    segments = _page(view, link)  # the drill-down, in the browser too
+    assert '<td>plan=basic</td><td><span class="fail">failed</span>' in segments and "psi 0.44" in segments
+    assert '<td>plan=premium</td><td><span class="pass">passed</span>' in segments
     index = _page(view, "/parity/")
     assert "/parity/datasets/s3%3A%2F%2Flake%2Ffeatures" in index
 
