@@ -13,10 +13,13 @@ Mounted at ``/parity`` on the api-server (Airflow 3's ``fastapi_apps``):
 * ``GET /parity/``: the datasets in the ledger with their latest outcome per gate (the "Parity"
   entry of Airflow's navigation, an external view).
 * ``GET /parity/datasets/{dataset}`` (the ledger's URI, url-encoded, or its last path segment):
-  every gate outcome with its reason and report links, the blocked days, drift per feature over
-  time, freshness.
-* ``GET /parity/models/{name}``: champion, challenger, the alias history with its reasons and
-  explain links; ``GET /parity/models/{name}/explain?old=&new=``: what changed between two versions.
+  every gate outcome with its reason and report links, the blocked days, the contract versions with
+  their diffs, drift per feature and per-entity skew over time, freshness, SLO attainment.
+* ``GET /parity/models/{name}``: champion, challenger, the alias history with its reasons, the
+  approval decisions, a rollback form and explain links; ``POST /parity/models/{name}/rollback``: the
+  form's rollback (CSRF-safe: ``plugins/forms.py``); ``GET /parity/models/{name}/explain?old=&new=``:
+  what changed between two versions.
+* ``GET /parity/drift?uri=``: a drift report by segment (the dataset page links each day's).
 
 The pages are an external view served by this FastAPI app rather than a React app: the image has
 no npm build step, the provider stays one Python package, and the pages sit behind the api-server's

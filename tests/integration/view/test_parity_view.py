@@ -33,6 +33,7 @@ AIRFLOW = str(Path(sys.executable).parent / "airflow")
 DATASET = "s3://lake/features"
 BLOCK_REASON = "amount drifted: psi 0.31 > 0.2"
 ROLLBACK_REASON = "v2 loses 5 points of AUC on plan=basic"
+APPROVAL_REASON = "checked the plan=basic slice by hand"
 
 
 @dataclass
@@ -106,6 +107,7 @@ def _seed_mlflow(root: Path, conn_id: str) -> tuple[str, str]:
     import pyarrow as pa
     from deltalake import CommitProperties, write_deltalake
 
+    from airflow_provider_parity.tracking.approval import Approval, record
     from airflow_provider_parity.tracking.promotion import promote
     from airflow_provider_parity.tracking.registry import register_model
     from airflow_provider_parity.tracking.rollback import rollback
@@ -126,6 +128,7 @@ def _seed_mlflow(root: Path, conn_id: str) -> tuple[str, str]:
     promote(client, name, {}, challenger_version="1", request_id="train/run1/promote")
     register_model(client, run_id=second, name=name)
     promote(client, name, {}, challenger_version="2", request_id="train/run2/promote")
+    record(client, name, "2", Approval("approved", "alice", APPROVAL_REASON, "2026-11-29T09:00:00+00:00"))
     rollback(client, name, reason=ROLLBACK_REASON)
     return uri, name
 
@@ -277,6 +280,8 @@ def test_model_page_shows_the_alias_history(view: View) -> None:
     history = dom.split("<h2>Alias history</h2>", 1)[1].split("</section>", 1)[0]
     assert history.count("<td>promote</td>") == 2 and "<td>rollback</td>" in history and ROLLBACK_REASON in history
     assert "explain?old=1&amp;new=2" in dom
+    approvals = dom.split("<h2>Approvals</h2>", 1)[1].split("</section>", 1)[0]
+    assert f"<td>v2</td><td>approved</td><td>alice</td><td>{APPROVAL_REASON}</td>" in approvals
     form = dom.split("<h2>Roll back</h2>", 1)[1].split("</section>", 1)[0]
     assert 'method="post"' in form and 'name="reason" required' in form and 'name="token"' in form
 
