@@ -16,18 +16,20 @@ from airflow.sdk import DAG, AssetOrTimeSchedule, CronTriggerTimetable, Param
 from airflow_provider_parity.notifications.gate_alert import GateAlertNotifier
 from airflow_provider_parity.operators.contract_gate import DataContractGateOperator
 from airflow_provider_parity.operators.delta import DeltaSnapshotOperator
+from airflow_provider_parity.operators.labels import LabelQualityGateOperator
 from airflow_provider_parity.operators.mlflow import MlflowPromotionGateOperator, MlflowRegisterModelOperator
 from airflow_provider_parity.operators.step import parity_step
 from airflow_provider_parity.operators.verdict import GateVerdictOperator
 from airflow_provider_parity.sensors.delta import DeltaFreshnessSensor
 from churn.assets import SKEW_BREACH, features_asset
-from churn.dagdefaults import AS_OF, DAG_DEFAULTS, GATE_CALLBACKS, MACROS, skew_gate
+from churn.dagdefaults import AS_OF, DAG_DEFAULTS, DAY, GATE_CALLBACKS, MACROS, skew_gate
+from churn.datagen import annotations_path
 from churn.policy import PROMOTION_POLICY
 from churn.settings import load_settings
 
 settings = load_settings()
 PIN = "{{ ti.xcom_pull(task_ids='pin_snapshot')['version'] }}"
-GATES = ["features_fresh", "contract_gate", "skew_gate", "promotion_gate"]
+GATES = ["features_fresh", "contract_gate", "skew_gate", "label_gate", "promotion_gate"]
 
 with DAG(
     dag_id="daily_retraining",
@@ -73,6 +75,15 @@ with DAG(
         as_of=AS_OF,
         on_failure_callback=GATE_CALLBACKS,
     )
+    # The day's labelled items: annotators who disagree (or one who flips a class) block training.
+    label_gate = LabelQualityGateOperator(
+        task_id="label_gate",
+        contract_path=settings.labels_contract_path,
+        annotations=annotations_path(settings.lake_uri, DAY),
+        reference=settings.features_table,
+        reference_version=PIN,
+        on_failure_callback=GATE_CALLBACKS,
+    )
     train = parity_step(
         task_id="train",
         step="churn.training:train",
@@ -82,7 +93,8 @@ with DAG(
             "contract_path": settings.contract_path,
             # The gates' outcomes travel through XCom (never a path on one worker's disk).
             "gate_outcomes": {"contract": "{{ ti.xcom_pull(task_ids='contract_gate', key='parity_outcome') }}",
-                              "skew": "{{ ti.xcom_pull(task_ids='skew_gate', key='parity_outcome') }}"},
+                              "skew": "{{ ti.xcom_pull(task_ids='skew_gate', key='parity_outcome') }}",
+                              "labels": "{{ ti.xcom_pull(task_ids='label_gate', key='parity_outcome') }}"},
             "mlflow_conn_id": settings.mlflow_conn_id,
             "airflow": {"dag_id": "{{ dag.dag_id }}", "run_id": "{{ run_id }}", "task_id": "train",
                         "try_number": "{{ ti.try_number }}"},
@@ -113,4 +125,4 @@ with DAG(
         gates=GATES,
         on_failure_callback=[GateAlertNotifier(alert_file=settings.alert_file)],
     )
-    fresh >> pin >> [contract_gate, skew] >> train >> evaluate >> register >> promote >> verdict
+    fresh >> pin >> [contract_gate, skew, label_gate] >> train >> evaluate >> register >> promote >> verdict

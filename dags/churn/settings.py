@@ -50,6 +50,10 @@ class Settings:
     def contract_path(self) -> str:
         return os.path.join(self.contracts_dir, "customer_features.yaml")
 
+    @property
+    def labels_contract_path(self) -> str:
+        return os.path.join(self.contracts_dir, "churn_labels.yaml")
+
 
 def load_settings() -> Settings:
     home = os.environ.get("AIRFLOW_HOME", os.path.expanduser("~/airflow"))

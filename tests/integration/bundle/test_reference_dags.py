@@ -196,3 +196,20 @@ def test_an_online_path_that_rounds_is_blocked_per_entity_while_drift_stays_quie
     assert named and set(named) <= rounded_customers(named), day.monitor.reason
     alerts = [json.loads(line) for line in Path(bundle["AIRFLOW__PARITY__ALERT_FILE"]).read_text().splitlines()]
     assert any(a["task_id"] == "feature_skew" and "avg_ticket_30d" in a["reason"] for a in alerts)
+
+
+def test_an_annotator_who_flips_a_class_blocks_retraining(story: dict[str, Any]) -> None:
+    """Clean features, but one annotator labels every churned customer as staying: the label gate
+    blocks before training, naming the annotator and the class they flip."""
+    from churn.datagen import FLIPPING_ANNOTATOR
+    from churn.scenario import run_day
+
+    day = run_day(date(2026, 3, 5), faults=["annotator_flip"])
+    assert day.features.state == "success"
+    assert day.retraining.blocked_by == "label_gate", day.retraining.tasks
+    assert f"annotator '{FLIPPING_ANNOTATOR}'" in day.retraining.reason
+    assert f"worst annotator '{FLIPPING_ANNOTATOR}'" in day.retraining.reason
+    assert "labelled 'true' as 'false'" in day.retraining.reason
+    assert {t: day.retraining.tasks[t] for t in DOWNSTREAM_OF_GATES} == dict.fromkeys(DOWNSTREAM_OF_GATES,
+                                                                                     "upstream_failed")
+    assert day.retraining.tasks["contract_gate"] == "success" and day.retraining.tasks["skew_gate"] == "success"

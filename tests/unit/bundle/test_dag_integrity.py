@@ -45,7 +45,7 @@ def test_no_cycles(dagbag, dag_id: str) -> None:  # type: ignore[no-untyped-def]
 def test_gates_come_before_the_model_and_the_verdict_runs_whatever_happens(dagbag) -> None:  # type: ignore[no-untyped-def]
     dag = dagbag.dags["daily_retraining"]
     upstream_of_train = dag.get_task("train").get_flat_relative_ids(upstream=True)
-    assert {"features_fresh", "pin_snapshot", "contract_gate", "skew_gate"} <= upstream_of_train
+    assert {"features_fresh", "pin_snapshot", "contract_gate", "skew_gate", "label_gate"} <= upstream_of_train
     assert "promotion_gate" in dag.get_task("verdict").upstream_task_ids
     assert dag.get_task("verdict").trigger_rule == "all_done"
     assert dag.get_task("register").get_flat_relative_ids(upstream=True) >= {"evaluate", "train"}
