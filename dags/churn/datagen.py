@@ -8,7 +8,7 @@ Churn is learnable: its odds fall with tenure and order frequency and depend on 
 Faults (``FAULTS``) break the raw data the way real pipelines break, each aimed at one
 gate: a renamed column, a null spike, negative amounts, duplicate customer rows, a stale
 extract; ``serving_drift`` only changes ``serving_traffic``; ``annotator_flip`` only changes
-the day's annotations (``annotations``): one annotator labels every churned customer as staying.
+the day's annotations (``day_annotations``): one annotator labels every churned customer as staying.
 """
 
 from __future__ import annotations
@@ -234,7 +234,7 @@ def _orders(base: _Base, day: date, seed: int, faults: frozenset[str], fault_rng
     })
 
 
-def annotations(customers: pa.Table, day: date, *, n_items: int = 300, per_item: int = 3, accuracy: float = 0.97,
+def day_annotations(customers: pa.Table, day: date, *, n_items: int = 300, per_item: int = 3, accuracy: float = 0.97,
                 seed: int = 7, faults: Collection[str] = ()) -> pa.Table:
     """The day's labelled items as the annotators gave them: ``per_item`` of ``ANNOTATORS`` label each.
 

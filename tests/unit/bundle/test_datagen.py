@@ -195,11 +195,11 @@ def test_serving_drift_breaches_the_contract_drift_policy(example_contract, drif
 
 
 def test_annotations_follow_the_labels_and_the_flip_fault_turns_one_annotators_churners():
-    from churn.datagen import ANNOTATORS, FLIPPING_ANNOTATOR, annotations
+    from churn.datagen import ANNOTATORS, FLIPPING_ANNOTATOR, day_annotations
 
     customers = generate_raw(DAY, n_customers=N).customers
-    clean = annotations(customers, DAY, n_items=200)
-    flipped = annotations(customers, DAY, n_items=200, faults=["annotator_flip"])
+    clean = day_annotations(customers, DAY, n_items=200)
+    flipped = day_annotations(customers, DAY, n_items=200, faults=["annotator_flip"])
     assert clean.num_rows == 200 * 3 and set(clean["annotator_id"].to_pylist()) <= set(ANNOTATORS)
     truth = dict(zip(customers["customer_id"].to_pylist(), customers["churned"].to_pylist(), strict=True))
     agree = [truth[c] == v for c, v in zip(clean["customer_id"].to_pylist(), clean["churned"].to_pylist(), strict=True)]
