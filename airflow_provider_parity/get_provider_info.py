@@ -40,6 +40,8 @@ def get_provider_info() -> dict[str, Any]:
             {"integration-name": "Parity MLflow", "python-modules": [f"{PACKAGE}.operators.mlflow"]},
             {"integration-name": "Parity Steps", "python-modules": [f"{PACKAGE}.operators.step"]},
             {"integration-name": "Parity Label Quality", "python-modules": [f"{PACKAGE}.operators.labels"]},
+            {"integration-name": "Parity Retraining",
+             "python-modules": [f"{PACKAGE}.operators.retraining"]},
         ],
         "sensors": [
             {"integration-name": "Parity Delta Lake", "python-modules": [f"{PACKAGE}.sensors.delta"]},

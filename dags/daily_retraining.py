@@ -18,6 +18,7 @@ from airflow_provider_parity.operators.contract_gate import DataContractGateOper
 from airflow_provider_parity.operators.delta import DeltaSnapshotOperator
 from airflow_provider_parity.operators.labels import LabelQualityGateOperator
 from airflow_provider_parity.operators.mlflow import MlflowPromotionGateOperator, MlflowRegisterModelOperator
+from airflow_provider_parity.operators.retraining import RetrainingPolicyOperator
 from airflow_provider_parity.operators.step import parity_step
 from airflow_provider_parity.operators.verdict import GateVerdictOperator
 from airflow_provider_parity.sensors.delta import DeltaFreshnessSensor
@@ -25,11 +26,12 @@ from churn.assets import SKEW_BREACH, features_asset
 from churn.dagdefaults import AS_OF, DAG_DEFAULTS, DAY, GATE_CALLBACKS, MACROS, skew_gate
 from churn.datagen import annotations_path
 from churn.policy import PROMOTION_POLICY
+from churn.retraining_policy import RETRAINING_POLICY
 from churn.settings import load_settings
 
 settings = load_settings()
 PIN = "{{ ti.xcom_pull(task_ids='pin_snapshot')['version'] }}"
-GATES = ["features_fresh", "contract_gate", "skew_gate", "label_gate", "promotion_gate"]
+GATES = ["features_fresh", "contract_gate", "skew_gate", "label_gate", "retraining_policy", "promotion_gate"]
 
 with DAG(
     dag_id="daily_retraining",
@@ -42,6 +44,8 @@ with DAG(
     render_template_as_native_obj=True,
     params={"promotion_policy": Param(PROMOTION_POLICY, type="object",
                                       description="What a challenger must show to become champion."),
+            "retraining_policy": Param(RETRAINING_POLICY, type="object",
+                                       description="When to retrain, skip or refuse (intervals, drift, labels)."),
             "day": Param(None, type=["null", "string"], format="date",
                          description="The feature day this run trains after (default: the day before its date); "
                                      "freshness is judged at its end.")},
@@ -84,6 +88,10 @@ with DAG(
         reference_version=PIN,
         on_failure_callback=GATE_CALLBACKS,
     )
+    # Retrain, skip (too soon, or the champion is in its evaluation window) or forbid (labels under the floor).
+    decide = RetrainingPolicyOperator(task_id="retraining_policy", policy="{{ params.retraining_policy }}",
+                                      as_of=AS_OF, drift_task="skew_gate", labels_task="label_gate",
+                                      on_failure_callback=GATE_CALLBACKS)
     train = parity_step(
         task_id="train",
         step="churn.training:train",
@@ -125,4 +133,4 @@ with DAG(
         gates=GATES,
         on_failure_callback=[GateAlertNotifier(alert_file=settings.alert_file)],
     )
-    fresh >> pin >> [contract_gate, skew, label_gate] >> train >> evaluate >> register >> promote >> verdict
+    fresh >> pin >> [contract_gate, skew, label_gate] >> decide >> train >> evaluate >> register >> promote >> verdict

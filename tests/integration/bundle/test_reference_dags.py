@@ -114,7 +114,8 @@ def test_drifted_serving_traffic_blocks_training_and_alerts(story: dict[str, Any
     assert {t: day.retraining.tasks[t] for t in DOWNSTREAM_OF_GATES} == dict.fromkeys(DOWNSTREAM_OF_GATES,
                                                                                      "upstream_failed")
     assert day.monitor.blocked_by == "serving_skew"
-    # The newest model is minutes old: under the 6h minimum interval, no retraining request.
+    # The champion promoted the day before is in its evaluation window: the policy asks for no retraining.
+    assert day.monitor.tasks["retraining_policy"] == "skipped"
     assert day.monitor.tasks["request_retraining"] == "skipped"
     alerts = [json.loads(line) for line in Path(bundle["AIRFLOW__PARITY__ALERT_FILE"]).read_text().splitlines()]
     assert any(a["dag_id"] == "serving_skew_monitor" and a["task_id"] == "serving_skew"
@@ -213,3 +214,23 @@ def test_an_annotator_who_flips_a_class_blocks_retraining(story: dict[str, Any])
     assert {t: day.retraining.tasks[t] for t in DOWNSTREAM_OF_GATES} == dict.fromkeys(DOWNSTREAM_OF_GATES,
                                                                                      "upstream_failed")
     assert day.retraining.tasks["contract_gate"] == "success" and day.retraining.tasks["skew_gate"] == "success"
+
+
+def test_a_run_within_the_minimum_interval_skips_training_with_the_reason(story: dict[str, Any]) -> None:
+    """Day 4 retrained; a second run for the same day (a manual rerun, an asset event) is inside the
+    policy's 12h minimum interval: the policy skips training, says why, and the run is not a failure."""
+    from airflow_provider_parity.operators.base import ledger_uri
+    from airflow_provider_parity.outcomes.ledger import read_outcomes
+    from churn.scenario import run_dag
+
+    outcome = run_dag("daily_retraining", date(2026, 3, 7), {"day": DAYS[3].isoformat()})
+    assert outcome.state == "success", outcome.tasks
+    assert outcome.tasks["retraining_policy"] == "skipped"
+    assert {t: outcome.tasks[t] for t in DOWNSTREAM_OF_GATES} == dict.fromkeys(DOWNSTREAM_OF_GATES, "skipped")
+    assert outcome.verdict["status"] == "passed"
+    assert outcome.verdict["gates"]["retraining_policy"]["reason"] == (
+        "skip: last retraining 0.0h ago, under the minimum interval 12.0h")
+    decisions = [(o.as_of, o.metrics["decision"]) for o in read_outcomes(ledger_uri(), gate="retraining_policy")
+                 if o.metrics.get("mode") == "train"]
+    assert decisions == [("2026-03-02T00:00:00+00:00", "retrain"), ("2026-03-05T00:00:00+00:00", "retrain"),
+                         ("2026-03-05T00:00:00+00:00", "skip")]
