@@ -190,6 +190,14 @@ def get_provider_info() -> dict[str, Any]:
                         "example": '6h',
                         "default": '6h',
                     },
+                    "prometheus_url": {
+                        "description": "Reference bundle: Prometheus's base URL, where the post-promotion watch reads "
+                        "the business KPIs of its policy (PromQL over /api/v1/query_range). Empty: no KPI guardrail.",
+                        "version_added": "0.3.0",
+                        "type": "string",
+                        "example": "http://prometheus:9090",
+                        "default": "",
+                    },
                     "execution_mode": {
                         "description": "Where parity_step() runs heavy steps (dbt, training, Spark): 'local' in the "
                         "worker, or 'kubernetes' in a KubernetesPodOperator pod. Read when the DAG file is parsed.",

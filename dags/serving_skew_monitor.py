@@ -22,9 +22,10 @@ from airflow_provider_parity.notifications.gate_alert import GateAlertNotifier
 from airflow_provider_parity.operators.feature_skew import FeatureSkewGateOperator
 from airflow_provider_parity.operators.retraining import RetrainingPolicyOperator
 from airflow_provider_parity.operators.verdict import GateVerdictOperator
+from airflow_provider_parity.operators.watch import PostPromotionWatchOperator
 from churn.assets import SKEW_BREACH
 from churn.dagdefaults import DAG_DEFAULTS, GATE_CALLBACKS, skew_gate
-from churn.retraining_policy import RETRAINING_POLICY
+from churn.retraining_policy import RETRAINING_POLICY, WATCH_POLICY
 from churn.settings import load_settings
 from churn.skew_alerts import PersistentGateAlert
 
@@ -85,7 +86,17 @@ with DAG(
         context["outlet_events"][SKEW_BREACH].extra = {"reason": reason, "run_id": context["run_id"]}
         return f"retraining requested: {reason}"
 
-    verdict = GateVerdictOperator(task_id="verdict", gates=["serving_skew", "feature_skew"])
+    # Within the evaluation window after a promotion: the new champion's live signals against the
+    # previous champion's; a breached guardrail rolls back (and alerts) with the reason on the version.
+    watch = PostPromotionWatchOperator(task_id="watch_champion", model_name=settings.model_name,
+                                       mlflow_conn_id=settings.mlflow_conn_id, policy=WATCH_POLICY,
+                                       serving_log=settings.serving_log_table,
+                                       prometheus_url=settings.prometheus_url or None, alert_file=settings.alert_file,
+                                       on_failure_callback=GATE_CALLBACKS)
+
+    verdict = GateVerdictOperator(task_id="verdict",
+                                  gates=["serving_skew", "feature_skew", "retraining_policy", "watch_champion"])
     champion = find_champion()
     champion >> skew >> decide >> request_retraining() >> verdict
     champion >> entity_skew >> verdict
+    champion >> watch >> verdict

@@ -37,6 +37,8 @@ class Settings:
     """The monitor alerts after N breached windows among the last M (``"2/3"``); ``1/1``: the first one."""
     skew_alert_cooldown: str = "6h"
     """After an alert, the monitor stays quiet this long (the breaches are still recorded)."""
+    prometheus_url: str = ""
+    """Where the post-promotion watch reads business KPIs (empty: no KPI guardrail)."""
 
     @property
     def features_table(self) -> str:
@@ -70,4 +72,5 @@ def load_settings() -> Settings:
         min_retrain_interval=parity_option("min_retrain_interval", "6h"),
         skew_alert_persistence=parity_option("skew_alert_persistence", "1/1"),
         skew_alert_cooldown=parity_option("skew_alert_cooldown", "6h"),
+        prometheus_url=parity_option("prometheus_url", ""),
     )
