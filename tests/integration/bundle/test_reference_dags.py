@@ -234,3 +234,20 @@ def test_a_run_within_the_minimum_interval_skips_training_with_the_reason(story:
                  if o.metrics.get("mode") == "train"]
     assert decisions == [("2026-03-02T00:00:00+00:00", "retrain"), ("2026-03-05T00:00:00+00:00", "retrain"),
                          ("2026-03-05T00:00:00+00:00", "skip")]
+
+
+def test_the_weekly_label_audit_records_its_agreement_and_names_the_flipping_annotator(
+        story: dict[str, Any]) -> None:
+    """The audit of the flipped day's labels (after the annotator-flip test) fails, naming the annotator;
+    its agreement is in the ledger as a label_audit outcome and its sample in the lake."""
+    from airflow_provider_parity.operators.base import ledger_uri
+    from airflow_provider_parity.outcomes.ledger import read_outcomes
+    from churn.labels import audit_path
+    from churn.scenario import run_dag
+    from churn.settings import load_settings
+
+    outcome = run_dag("label_audit", date(2026, 3, 8), {"day": "2026-03-05", "lookback_days": 1, "per_class": 40})
+    assert outcome.blocked_by == "label_audit" and "worst annotator 'ann_3'" in outcome.reason
+    [audit] = read_outcomes(ledger_uri(), gate="label_audit")
+    assert audit.blocking and audit.metrics["sampled"] == 80 and audit.metrics["krippendorff_alpha"] < 0.667
+    assert Path(audit_path(load_settings().lake_uri, "2026-03-05")).exists()

@@ -11,7 +11,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[3]
 DAGS = REPO / "dags"
-EXPECTED = {"feature_pipeline", "daily_retraining", "serving_skew_monitor", "reproduce_training_set"}
+EXPECTED = {"feature_pipeline", "daily_retraining", "serving_skew_monitor", "reproduce_training_set", "label_audit"}
 HEAVY = ("great_expectations", "pyspark", "mlflow", "deltalake", "dbt", "sklearn", "pandas", "kubernetes", "scipy")
 
 
@@ -87,4 +87,4 @@ def test_kubernetes_mode_turns_heavy_steps_into_pods(monkeypatch) -> None:  # ty
     assert bag.import_errors == {}
     pods = {(d, t.task_id) for d in bag.dag_ids for t in bag.dags[d].tasks if isinstance(t, KubernetesPodOperator)}
     assert pods == {("feature_pipeline", "ingest_raw"), ("feature_pipeline", "dbt_build"),
-                    ("daily_retraining", "train"), ("daily_retraining", "evaluate")}
+                    ("daily_retraining", "train"), ("daily_retraining", "evaluate"), ("label_audit", "label_audit")}
