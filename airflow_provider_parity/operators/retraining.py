@@ -19,6 +19,27 @@ if TYPE_CHECKING:
     from airflow_provider_parity.tracking.retraining import RetrainingPolicy
 
 
+def run_moment(text: str | None, context: Context, *, what: str = "moment") -> datetime:
+    """``text`` (ISO 8601; a naive one is UTC), else the run's logical date, else its run_after.
+
+    Raises:
+        ConfigurationError: ``text`` is not an ISO 8601 moment.
+    """
+    from datetime import UTC, datetime
+
+    from airflow_provider_parity.exceptions import ConfigurationError
+
+    if text:
+        try:
+            moment = datetime.fromisoformat(str(text))
+        except ValueError:
+            raise ConfigurationError(f"{what} is not an ISO 8601 moment: {text!r}") from None
+    else:
+        run = context["dag_run"]
+        moment = getattr(run, "logical_date", None) or run.run_after
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 class RetrainingPolicyOperator(GateMixin, BaseOperator):
     """Decide whether this run retrains, from the policy, the gates' signals and the ledger's history.
 
@@ -87,21 +108,6 @@ class RetrainingPolicyOperator(GateMixin, BaseOperator):
             raise ConfigurationError(f"retraining policy must be a mapping, got {type(policy).__name__}")
         return RetrainingPolicy.from_dict(policy)
 
-    def _now(self, context: Context) -> datetime:
-        from datetime import UTC, datetime
-
-        from airflow_provider_parity.exceptions import ConfigurationError
-
-        if self.as_of:
-            try:
-                moment = datetime.fromisoformat(str(self.as_of))
-            except ValueError:
-                raise ConfigurationError(f"as_of is not an ISO 8601 moment: {self.as_of!r}") from None
-        else:
-            run = context["dag_run"]
-            moment = getattr(run, "logical_date", None) or run.run_after
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
     def _pulled(self, context: Context, task_id: str | None) -> GateOutcome | None:
         from airflow_provider_parity.outcomes.model import coerce_outcomes
 
@@ -115,7 +121,7 @@ class RetrainingPolicyOperator(GateMixin, BaseOperator):
         from airflow_provider_parity.outcomes.ledger import read_outcomes
         from airflow_provider_parity.tracking.retraining import RetrainingSignals, decide, history, signal
 
-        policy, now = self._policy(), self._now(context)
+        policy, now = self._policy(), run_moment(self.as_of, context, what="as_of")
         ledger = read_outcomes(ledger_uri(), storage_options=storage_options())
         last_retraining, last_promotion = history(ledger, before=now)
         labels = self._pulled(context, self.labels_task) or next(

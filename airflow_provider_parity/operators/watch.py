@@ -70,23 +70,9 @@ class PostPromotionWatchOperator(GateMixin, _MlflowOperator):
             raise ConfigurationError(f"watch policy must be a mapping, got {type(policy).__name__}")
         return WatchPolicy.from_dict(policy)
 
-    def _moment(self, text: str | None, context: Context) -> datetime:
-        from datetime import UTC, datetime
-
-        from airflow_provider_parity.exceptions import ConfigurationError
-
-        if text:
-            try:
-                moment = datetime.fromisoformat(str(text))
-            except ValueError:
-                raise ConfigurationError(f"not an ISO 8601 moment: {text!r}") from None
-        else:
-            run = context["dag_run"]
-            moment = getattr(run, "logical_date", None) or run.run_after
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
     def _evaluate(self, context: Context) -> GateOutcome:
         from airflow_provider_parity.operators.base import ledger_uri, storage_options
+        from airflow_provider_parity.operators.retraining import run_moment
         from airflow_provider_parity.outcomes.ledger import read_outcomes
         from airflow_provider_parity.outcomes.model import GateOutcome
         from airflow_provider_parity.tracking import keys
@@ -95,7 +81,7 @@ class PostPromotionWatchOperator(GateMixin, _MlflowOperator):
         from airflow_provider_parity.tracking.retraining import history
         from airflow_provider_parity.tracking.watch import analyse
 
-        policy, now = self._policy(), self._moment(self.as_of, context)
+        policy, now = self._policy(), run_moment(self.as_of, context, what="as_of")
         ledger = read_outcomes(ledger_uri(), storage_options=storage_options())
         with self.hook().client() as client:
             champion = aliases_of(client, self.model_name).get(keys.CHAMPION)
@@ -104,8 +90,8 @@ class PostPromotionWatchOperator(GateMixin, _MlflowOperator):
         if champion is None or entry is None or previous is None:
             return GateOutcome(gate="watch", status="no_baseline", blocking=False, dataset=self._model_uri(),
                                reason=f"no previous champion of {self.model_name} to compare v{champion} with")
-        promoted = (self._moment(self.promoted_at, context) if self.promoted_at
-                    else history(ledger, before=now)[1] or self._moment(entry.at, context))
+        promoted = (run_moment(self.promoted_at, context, what="promoted_at") if self.promoted_at
+                    else history(ledger, before=now)[1] or run_moment(entry.at, context))
         end = min(now, promoted + policy.evaluation_window)
         if now > promoted + policy.evaluation_window or end <= promoted:
             return GateOutcome(gate="watch", status="passed", blocking=False, dataset=self._model_uri(),
