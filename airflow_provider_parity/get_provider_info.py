@@ -41,7 +41,8 @@ def get_provider_info() -> dict[str, Any]:
             {"integration-name": "Parity Steps", "python-modules": [f"{PACKAGE}.operators.step"]},
             {"integration-name": "Parity Label Quality", "python-modules": [f"{PACKAGE}.operators.labels"]},
             {"integration-name": "Parity Retraining",
-             "python-modules": [f"{PACKAGE}.operators.retraining", f"{PACKAGE}.operators.watch"]},
+             "python-modules": [f"{PACKAGE}.operators.retraining", f"{PACKAGE}.operators.watch",
+                                f"{PACKAGE}.operators.canary"]},
         ],
         "sensors": [
             {"integration-name": "Parity Delta Lake", "python-modules": [f"{PACKAGE}.sensors.delta"]},

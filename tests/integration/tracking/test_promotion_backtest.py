@@ -131,3 +131,28 @@ def test_an_equal_challenger_ties_every_day_and_is_promoted(store: Store) -> Non
     assert share["success"] and share["observed"] == "1"
     assert sum(c["name"].startswith("backtest(day=") for c in outcome["checks"]) == 3
     assert aliases_of(store.client(), name)[keys.CHAMPION] == "2"
+
+
+def test_the_promoted_version_gets_a_canary_manifest(store: Store, tmp_path: Path) -> None:
+    """The KServe canary of the champion serves its MLflow artifacts with the share asked for."""
+    import yaml
+
+    from airflow_provider_parity.operators.canary import CanaryManifestOperator
+
+    name = store.model_name("canary")
+    _promote(store, name, "good")
+    op = CanaryManifestOperator(task_id="canary", model_name=name, mlflow_conn_id=store.conn_id, kind="kserve",
+                                percent="10", name="churn", namespace="models")
+    context = fake_context("canary")
+    result = op.execute(context)
+    manifest = yaml.safe_load(Path(result["uri"]).read_text())
+    assert context["ti"].pushed["canary_manifest"] == result["uri"]  # type: ignore[attr-defined]
+    assert result["version"] == "1" and manifest["metadata"] == {
+        "name": "churn", "namespace": "models",
+        "labels": {"app.kubernetes.io/managed-by": "airflow-provider-parity", "parity.model-version": "1"}}
+    predictor = manifest["spec"]["predictor"]
+    assert predictor["canaryTrafficPercent"] == 10
+    assert predictor["model"]["storageUri"] == store.client().get_model_version(name, "1").source
+    with pytest.raises(AirflowFailException, match="not a valid Kubernetes name"):
+        CanaryManifestOperator(task_id="canary", model_name=name, mlflow_conn_id=store.conn_id, kind="kserve",
+                               percent=10, name="Churn_Model").execute(fake_context("canary"))
