@@ -41,6 +41,9 @@ def get_provider_info() -> dict[str, Any]:
                                                                     f"{PACKAGE}.operators.approval"]},
             {"integration-name": "Parity Steps", "python-modules": [f"{PACKAGE}.operators.step"]},
             {"integration-name": "Parity Label Quality", "python-modules": [f"{PACKAGE}.operators.labels"]},
+            {"integration-name": "Parity Retraining",
+             "python-modules": [f"{PACKAGE}.operators.retraining", f"{PACKAGE}.operators.watch",
+                                f"{PACKAGE}.operators.canary"]},
         ],
         "sensors": [
             {"integration-name": "Parity Delta Lake", "python-modules": [f"{PACKAGE}.sensors.delta"]},
@@ -213,6 +216,14 @@ def get_provider_info() -> dict[str, Any]:
                         "type": "string",
                         "example": '6h',
                         "default": '6h',
+                    },
+                    "prometheus_url": {
+                        "description": "Reference bundle: Prometheus's base URL, where the post-promotion watch reads "
+                        "the business KPIs of its policy (PromQL over /api/v1/query_range). Empty: no KPI guardrail.",
+                        "version_added": "0.3.0",
+                        "type": "string",
+                        "example": "http://prometheus:9090",
+                        "default": "",
                     },
                     "execution_mode": {
                         "description": "Where parity_step() runs heavy steps (dbt, training, Spark): 'local' in the "

@@ -17,18 +17,23 @@ from airflow_provider_parity.notifications.gate_alert import GateAlertNotifier
 from airflow_provider_parity.operators.approval import MlflowPromotionApprovalOperator
 from airflow_provider_parity.operators.contract_gate import DataContractGateOperator
 from airflow_provider_parity.operators.delta import DeltaSnapshotOperator
+from airflow_provider_parity.operators.labels import LabelQualityGateOperator
 from airflow_provider_parity.operators.mlflow import MlflowPromotionGateOperator, MlflowRegisterModelOperator
+from airflow_provider_parity.operators.retraining import RetrainingPolicyOperator
 from airflow_provider_parity.operators.step import parity_step
 from airflow_provider_parity.operators.verdict import GateVerdictOperator
 from airflow_provider_parity.sensors.delta import DeltaFreshnessSensor
 from churn.assets import SKEW_BREACH, features_asset
-from churn.dagdefaults import AS_OF, DAG_DEFAULTS, GATE_CALLBACKS, MACROS, skew_gate
+from churn.dagdefaults import AS_OF, DAG_DEFAULTS, DAY, GATE_CALLBACKS, MACROS, skew_gate
+from churn.datagen import annotations_path
 from churn.policy import PROMOTION_POLICY
+from churn.retraining_policy import RETRAINING_POLICY
 from churn.settings import load_settings
 
 settings = load_settings()
 PIN = "{{ ti.xcom_pull(task_ids='pin_snapshot')['version'] }}"
-GATES = ["features_fresh", "contract_gate", "skew_gate", "promotion_gate", "promotion_approval"]
+GATES = ["features_fresh", "contract_gate", "skew_gate", "label_gate", "retraining_policy", "promotion_gate",
+         "promotion_approval"]
 
 with DAG(
     dag_id="daily_retraining",
@@ -41,6 +46,8 @@ with DAG(
     render_template_as_native_obj=True,
     params={"promotion_policy": Param(PROMOTION_POLICY, type="object",
                                       description="What a challenger must show to become champion."),
+            "retraining_policy": Param(RETRAINING_POLICY, type="object",
+                                       description="When to retrain, skip or refuse (intervals, drift, labels)."),
             "day": Param(None, type=["null", "string"], format="date",
                          description="The feature day this run trains after (default: the day before its date); "
                                      "freshness is judged at its end.")},
@@ -74,6 +81,19 @@ with DAG(
         as_of=AS_OF,
         on_failure_callback=GATE_CALLBACKS,
     )
+    # The day's labelled items: annotators who disagree (or one who flips a class) block training.
+    label_gate = LabelQualityGateOperator(
+        task_id="label_gate",
+        contract_path=settings.labels_contract_path,
+        annotations=annotations_path(settings.lake_uri, DAY),
+        reference=settings.features_table,
+        reference_version=PIN,
+        on_failure_callback=GATE_CALLBACKS,
+    )
+    # Retrain, skip (too soon, or the champion is in its evaluation window) or forbid (labels under the floor).
+    decide = RetrainingPolicyOperator(task_id="retraining_policy", policy="{{ params.retraining_policy }}",
+                                      as_of=AS_OF, drift_task="skew_gate", labels_task="label_gate",
+                                      on_failure_callback=GATE_CALLBACKS)
     train = parity_step(
         task_id="train",
         step="churn.training:train",
@@ -83,7 +103,8 @@ with DAG(
             "contract_path": settings.contract_path,
             # The gates' outcomes travel through XCom (never a path on one worker's disk).
             "gate_outcomes": {"contract": "{{ ti.xcom_pull(task_ids='contract_gate', key='parity_outcome') }}",
-                              "skew": "{{ ti.xcom_pull(task_ids='skew_gate', key='parity_outcome') }}"},
+                              "skew": "{{ ti.xcom_pull(task_ids='skew_gate', key='parity_outcome') }}",
+                              "labels": "{{ ti.xcom_pull(task_ids='label_gate', key='parity_outcome') }}"},
             "mlflow_conn_id": settings.mlflow_conn_id,
             "airflow": {"dag_id": "{{ dag.dag_id }}", "run_id": "{{ run_id }}", "task_id": "train",
                         "try_number": "{{ ti.try_number }}"},
@@ -123,4 +144,5 @@ with DAG(
         gates=GATES,
         on_failure_callback=[GateAlertNotifier(alert_file=settings.alert_file)],
     )
-    fresh >> pin >> [contract_gate, skew] >> train >> evaluate >> register >> promote >> approval >> verdict
+    fresh >> pin >> [contract_gate, skew, label_gate] >> decide >> train >> evaluate >> register >> promote >> approval
+    approval >> verdict

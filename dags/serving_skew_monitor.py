@@ -4,8 +4,9 @@ Finds the champion's pinned training snapshot through MLflow, compares the recen
 feature log with it feature by feature (drift report with attribution), compares every logged
 request with the offline features of the same customer as of the request (per-entity skew:
 ``feature_skew``), and on a distribution breach emits the ``churn.serving_skew_breach`` asset,
-which triggers daily_retraining, unless the newest model is younger than the minimum retraining
-interval. Distribution alerts (GateAlertNotifier's file) follow ``skew_alert_persistence`` (N
+which triggers daily_retraining, when the retraining policy (churn.retraining_policy) agrees: not
+within its minimum interval of the last retraining nor the champion's evaluation window.
+Distribution alerts (GateAlertNotifier's file) follow ``skew_alert_persistence`` (N
 breached windows of the last M) and ``skew_alert_cooldown``; the breaches are kept in an Airflow
 Variable (churn.skew_alerts). A per-entity mismatch alerts at once: every mismatched value is a bug.
 """
@@ -19,9 +20,12 @@ from airflow.sdk import DAG, get_current_context, task
 from airflow_provider_parity.compat import AirflowSkipException
 from airflow_provider_parity.notifications.gate_alert import GateAlertNotifier
 from airflow_provider_parity.operators.feature_skew import FeatureSkewGateOperator
+from airflow_provider_parity.operators.retraining import RetrainingPolicyOperator
 from airflow_provider_parity.operators.verdict import GateVerdictOperator
+from airflow_provider_parity.operators.watch import PostPromotionWatchOperator
 from churn.assets import SKEW_BREACH
 from churn.dagdefaults import DAG_DEFAULTS, GATE_CALLBACKS, skew_gate
+from churn.retraining_policy import RETRAINING_POLICY, WATCH_POLICY
 from churn.settings import load_settings
 from churn.skew_alerts import PersistentGateAlert
 
@@ -69,23 +73,30 @@ with DAG(
         on_failure_callback=[*GATE_CALLBACKS, GateAlertNotifier(alert_file=settings.alert_file)],
     )
 
-    @task(trigger_rule="one_failed", outlets=[SKEW_BREACH])
-    def request_retraining() -> str:
-        """Ask for retraining (an asset event) unless the newest model is too young."""
-        from airflow_provider_parity.contracts.model import parse_duration
-        from churn.serving import last_model_age
+    # The retraining policy decides whether a breach asks for a retraining (too soon after the last
+    # one, or the champion still in its evaluation window: no), and records why.
+    decide = RetrainingPolicyOperator(task_id="retraining_policy", policy=RETRAINING_POLICY, mode="request",
+                                      drift_task="serving_skew", trigger_rule="one_failed")
 
+    @task(outlets=[SKEW_BREACH])
+    def request_retraining() -> str:
+        """Ask for retraining (an asset event), as the policy decided."""
         context = get_current_context()
-        minimum = parse_duration(settings.min_retrain_interval).total_seconds()
-        age = last_model_age(model_name=settings.model_name, mlflow_conn_id=settings.mlflow_conn_id)
-        if age is not None and age < minimum:
-            raise AirflowSkipException(f"newest model is {age / 3600:.1f}h old, under the minimum retraining "
-                                       f"interval {settings.min_retrain_interval}: not requesting retraining")
         reason = context["ti"].xcom_pull(task_ids="serving_skew", key="parity_block_reason")
         context["outlet_events"][SKEW_BREACH].extra = {"reason": reason, "run_id": context["run_id"]}
         return f"retraining requested: {reason}"
 
-    verdict = GateVerdictOperator(task_id="verdict", gates=["serving_skew", "feature_skew"])
+    # Within the evaluation window after a promotion: the new champion's live signals against the
+    # previous champion's; a breached guardrail rolls back (and alerts) with the reason on the version.
+    watch = PostPromotionWatchOperator(task_id="watch_champion", model_name=settings.model_name,
+                                       mlflow_conn_id=settings.mlflow_conn_id, policy=WATCH_POLICY,
+                                       serving_log=settings.serving_log_table,
+                                       prometheus_url=settings.prometheus_url or None, alert_file=settings.alert_file,
+                                       on_failure_callback=GATE_CALLBACKS)
+
+    verdict = GateVerdictOperator(task_id="verdict",
+                                  gates=["serving_skew", "feature_skew", "retraining_policy", "watch_champion"])
     champion = find_champion()
-    champion >> skew >> request_retraining() >> verdict
+    champion >> skew >> decide >> request_retraining() >> verdict
     champion >> entity_skew >> verdict
+    champion >> watch >> verdict

@@ -9,6 +9,9 @@ own ``dag.test()``:
   day 2  drifted serving traffic    -> the skew gate blocks retraining; the monitor alerts
   day 3  a broken data contract     -> dbt's contract tests block the features; retraining
                                        is blocked because the features are now stale
+  day 4  online rounding            -> a new champion; the per-entity skew gate blocks the monitor,
+                                       the watch sees the conversion KPI fall and rolls it back
+  day 5  an annotator flips a class -> the label-quality gate blocks retraining, naming them
 
 Ends with a summary: which gates passed or blocked and why, the model and data versions,
 each SLO's attainment and error budget over the simulated days, where the reports are and the
@@ -28,12 +31,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from demo_retraining import decision_lines, rolled_back, start_kpis
+
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / ".parity" / "demo"
 # (label, raw-data faults, what the online path does wrong: "drift" shifts the served distribution,
 # "rounding" serves 2% of customers a rounded average ticket).
 DAYS = [("clean day", (), ""), ("serving drift", (), "drift"), ("broken contract", ("null_spike",), ""),
-        ("online rounding", (), "rounding")]
+        ("online rounding", (), "rounding"), ("annotator flip", ("annotator_flip",), "")]
 
 
 def configure(out: Path) -> None:
@@ -116,17 +121,19 @@ def summary(results: list[tuple[str, Any]], out: Path) -> bool:
             print(f"      {outcome.dag_id:<22} {verdict}")
         request = day.monitor.tasks.get("request_retraining")
         if day.monitor.blocked_by:
-            print(f"      {'':<22} retraining request: {'sent (asset event)' if request == 'success' else request}"
-                  f"{' (the newest model is younger than the minimum retraining interval)' if request == 'skipped' else ''}")
+            print(f"      {'':<22} retraining request: {'sent (asset event)' if request == 'success' else request}")
         for note in day.notes:
             print(f"      note: {note}")
+        for line in decision_lines(day):
+            print(f"      {'':<22} {line}")
     with quiet(out / "airflow.log"):
         champion = champion_training_input(model_name=settings.model_name, mlflow_conn_id=settings.mlflow_conn_id)
-    first, second, third, fourth = (day for _, day in results)
+    first, second, third, fourth, fifth = (day for _, day in results)
     expected_ok = (first.retraining.ran("promotion_gate") and second.retraining.blocked_by == "skew_gate"
                    and third.features.blocked_by == "dbt_build" and third.retraining.blocked_by == "features_fresh"
                    and fourth.monitor.blocked_by == "feature_skew" and not second.retraining.ran("register")
-                   and champion is not None)
+                   and fifth.retraining.blocked_by == "label_gate" and champion is not None
+                   and (rolled_back(fourth) or not os.environ.get("AIRFLOW__PARITY__PROMETHEUS_URL")))
     if champion:
         print(f"\n  champion: {settings.model_name} v{champion['model_version']}, trained on {champion['uri']} "
               f"version {champion['version']} (fingerprint {champion['fingerprint'][:16]}...)")
@@ -145,8 +152,8 @@ def summary(results: list[tuple[str, Any]], out: Path) -> bool:
     print(f"  lineage:  {out / 'openlineage.jsonl'}")
     print(f"  mlflow:   mlflow ui --backend-store-uri {os.environ['MLFLOW_TRACKING_URI']}")
     print(f"  logs:     {out / 'airflow.log'}")
-    print("\n" + ("every day ended as it should: clean data promoted; drift, the broken contract and the "
-                  "rounding online path blocked"
+    print("\n" + ("every day ended as it should: clean data promoted; drift, the broken contract, the "
+                  "rounding online path and the flipped labels blocked; the KPI drop rolled back"
                   if expected_ok else "UNEXPECTED: see the rows above and the log"))
     return bool(expected_ok)
 
@@ -190,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     from churn.scenario import run_day
 
     today = datetime.now(UTC).date()
+    # The conversion KPI (a Prometheus on loopback, stopped at exit) falls when day 4's retraining promotes.
+    start_kpis(OUT / "prometheus", today - timedelta(days=len(DAYS)), promoted_after_day=4)
     results = []
     for offset, (label, faults, serving) in enumerate(DAYS):
         day = today - timedelta(days=len(DAYS) - offset)

@@ -86,8 +86,11 @@ class GateVerdictOperator(LineageMixin, BaseOperator):
             reason = outcome.get("reason") if outcome.get("blocking") else None
             if states.get(gate) == "failed" and not reason:
                 reason = ti.xcom_pull(task_ids=gate, key=XCOM_BLOCK_REASON)
+            if states.get(gate) == "skipped":
+                # A gate that decided to skip the rest (the retraining policy) says why.
+                reason = outcome.get("reason")
             gates[gate] = {"state": states.get(gate), "status": outcome.get("status"),
-                           "reason": reason if states.get(gate) == "failed" else None}
+                           "reason": reason if states.get(gate) in ("failed", "skipped") else None}
         blocked_by = next((g for g, info in gates.items() if info["state"] == "failed"), None)
         other = sorted(t for t, s in states.items() if s == "failed" and t not in gates and t != self.task_id)
         reason = gates[blocked_by]["reason"] if blocked_by else None

@@ -64,10 +64,28 @@ def build_comparison(challenger: VersionInfo, champion: VersionInfo | None, poli
         rows.append(SliceRow(slice=slice_name, metric=metric, challenger=mine, champion=ref,
                              delta=None if mine is None or ref is None else mine - ref,
                              passed=all(verdicts) if verdicts else None))
+    rows += _backtest_rows(policy, decision)
     return ComparisonReport(model=challenger.name, challenger_version=challenger.version,
                             champion_version=champion.version if champion else None,
                             passed=decision.passed if decision else None, rows=rows,
                             reason=decision.reason if decision else "")
+
+
+def _backtest_rows(policy: PromotionPolicy, decision: PromotionDecision | None) -> list[SliceRow]:
+    """One row per backtest slice: both models' scores there and whether the challenger won or tied."""
+    from airflow_provider_parity.tracking.backtest import METRICS
+
+    rule = policy.backtest
+    if rule is None or decision is None:
+        return []
+    higher = METRICS[rule.metric][1]
+    rows = []
+    for s in decision.backtest:
+        delta = None if s.challenger is None or s.champion is None else s.challenger - s.champion
+        won = None if delta is None else (delta if higher else -delta) >= -rule.tolerance
+        rows.append(SliceRow(slice=f"{rule.time_column}={s.slice}", metric=f"backtest {rule.metric}",
+                             challenger=s.challenger, champion=s.champion, delta=delta, passed=won))
+    return rows
 
 
 def _num(value: float | None) -> str:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_parity.exceptions import ConfigurationError, PromotionBlocked
 from airflow_provider_parity.tracking import keys
+from airflow_provider_parity.tracking.backtest import BacktestPolicy, SliceScore, backtest_checks
 from airflow_provider_parity.tracking.client import (
     VersionInfo,
     aliases_of,
@@ -33,7 +34,7 @@ from airflow_provider_parity.tracking.history import (
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
-CheckKind = Literal["gate", "metric", "interval"]
+CheckKind = Literal["gate", "metric", "interval", "backtest"]
 Approval = Literal["none", "required"]
 OnTimeout = Literal["block", "approve"]
 _REASON_LIMIT = 4000
@@ -89,6 +90,8 @@ class PromotionPolicy:
     """What an unanswered approval request becomes after ``approval_timeout``: ``block`` or ``approve``."""
     approval_timeout: str | None = None
     """How long an approval request waits, e.g. ``"24h"`` (None: until someone answers)."""
+    backtest: BacktestPolicy | None = None
+    """Champion and challenger on the last N time slices of the pinned data (see ``tracking.backtest``)."""
 
     def __post_init__(self) -> None:
         for what, interval in (("min_interval", self.min_interval), ("approval_timeout", self.approval_timeout)):
@@ -119,6 +122,8 @@ class PromotionPolicy:
             metrics.append(MetricThreshold(**rule))
         if "required_gates" in values:
             values["required_gates"] = tuple(values["required_gates"])
+        if values.get("backtest") is not None:
+            values["backtest"] = BacktestPolicy.from_dict(values["backtest"])
         return cls(metrics=tuple(metrics), **values)
 
     @classmethod
@@ -178,6 +183,8 @@ class PromotionDecision:
     passed: bool
     evaluated_at: str
     checks: list[Check] = field(default_factory=list)
+    backtest: list[SliceScore] = field(default_factory=list)
+    """Both models' scores per backtest slice, oldest first (empty without a backtest)."""
 
     @property
     def reason(self) -> str:
@@ -266,8 +273,21 @@ def interval_check(policy: PromotionPolicy, since: datetime | None, now: datetim
                   observed=round(elapsed, 1), expected=f">= {needed:g}s")]
 
 
+def backtest_policy_checks(policy: PromotionPolicy, scores: list[SliceScore] | None,
+                           has_champion: bool) -> list[Check]:
+    """The backtest's checks: one per slice and the win share (none without a backtest or a champion)."""
+    if policy.backtest is None or not has_champion:
+        return []
+    if scores is None:
+        return [Check("backtest", "backtest", False, "the policy asks for a backtest and none was run",
+                      expected="a backtest")]
+    return [Check("backtest", name, ok, message, observed=observed, expected=expected)
+            for name, ok, message, observed, expected in backtest_checks(policy.backtest, scores)]
+
+
 def evaluate(policy: PromotionPolicy, challenger: VersionInfo, champion: VersionInfo | None, *,
-             champion_promoted_at: datetime | None = None, now: datetime | None = None) -> PromotionDecision:
+             champion_promoted_at: datetime | None = None, now: datetime | None = None,
+             backtest: list[SliceScore] | None = None) -> PromotionDecision:
     """Decide whether ``challenger`` may replace ``champion`` (pure: no MLflow calls).
 
     Args:
@@ -276,6 +296,7 @@ def evaluate(policy: PromotionPolicy, challenger: VersionInfo, champion: Version
         champion: the current champion, or None for a first promotion (relative checks are skipped).
         champion_promoted_at: when the current champion was promoted (for ``min_interval``).
         now: the evaluation time (default: now, UTC).
+        backtest: both models' scores per slice, when the policy has a ``backtest`` section.
 
     Returns:
         The decision; ``passed`` only when every check passed.
@@ -283,16 +304,20 @@ def evaluate(policy: PromotionPolicy, challenger: VersionInfo, champion: Version
     now = now or datetime.now(UTC)
     checks = [*gate_checks(policy, challenger.tags),
               *metric_checks(policy, challenger.metrics, None if champion is None else champion.metrics),
-              *interval_check(policy, champion_promoted_at, now)]
+              *interval_check(policy, champion_promoted_at, now),
+              *backtest_policy_checks(policy, backtest, champion is not None)]
     return PromotionDecision(model=challenger.name, challenger=challenger.version,
                              champion=None if champion is None else champion.version,
-                             passed=all(c.passed for c in checks), evaluated_at=now.isoformat(), checks=checks)
+                             passed=all(c.passed for c in checks), evaluated_at=now.isoformat(), checks=checks,
+                             backtest=list(backtest or []))
 
 
 def promote(client: MlflowClient, name: str, policy: PromotionPolicy | Mapping[str, Any], *,
             challenger_version: str | int | None = None, now: datetime | None = None, request_id: str | None = None,
             report: bool = True, before_switch: Callable[[PromotionDecision], None] | None = None,
-            hold: bool = False, note: str = "") -> PromotionResult:
+            hold: bool = False, note: str = "",
+            backtest: Callable[[BacktestPolicy, VersionInfo, VersionInfo], list[SliceScore]] | None = None,
+            ) -> PromotionResult:
     """Move the ``champion`` alias to the challenger if the policy passes.
 
     Order of writes: the decision (model-version tags and, with ``report``, the comparison report
@@ -313,6 +338,8 @@ def promote(client: MlflowClient, name: str, policy: PromotionPolicy | Mapping[s
         hold: decide and record, but leave the alias and the history alone: a passing challenger
             then waits for approval (``tracking.approval``), its status tag ``awaiting_approval``.
         note: appended to the history entry's reason (who approved and why).
+        backtest: scores champion and challenger per slice when the policy asks for a backtest
+            (default :func:`~airflow_provider_parity.tracking.backtest.backtest_versions`).
 
     Returns:
         The decision and what changed (with ``hold``, ``promoted`` is False and ``held`` True).
@@ -334,8 +361,13 @@ def promote(client: MlflowClient, name: str, policy: PromotionPolicy | Mapping[s
     challenger = load_version(client, name, target)
     champion = load_version(client, name, current) if current else None
     history = read_history(client, name)
+    scores = None
+    if policy.backtest is not None and champion is not None:
+        from airflow_provider_parity.tracking.backtest import backtest_versions
+
+        scores = (backtest or backtest_versions)(policy.backtest, challenger, champion)
     decision = evaluate(policy, challenger, champion,
-                        champion_promoted_at=champion_since(history, current), now=now)
+                        champion_promoted_at=champion_since(history, current), now=now, backtest=scores)
     _record_decision(client, decision, challenger, champion, policy, report)
     if not decision.passed:
         raise PromotionBlocked(f"{name} v{target} not promoted over {_v(current)}: {decision.reason}", result=decision)

@@ -7,7 +7,8 @@ Churn is learnable: its odds fall with tenure and order frequency and depend on 
 
 Faults (``FAULTS``) break the raw data the way real pipelines break, each aimed at one
 gate: a renamed column, a null spike, negative amounts, duplicate customer rows, a stale
-extract; ``serving_drift`` only changes ``serving_traffic``.
+extract; ``serving_drift`` only changes ``serving_traffic``; ``annotator_flip`` only changes
+the day's annotations (``day_annotations``): one annotator labels every churned customer as staying.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ if TYPE_CHECKING:
     import numpy.typing as npt
     import pyarrow as pa
 
-FAULTS = ("schema_break", "null_spike", "range_violation", "duplicate_keys", "stale", "serving_drift")
+FAULTS = ("schema_break", "null_spike", "range_violation", "duplicate_keys", "stale", "serving_drift",
+          "annotator_flip")
 PLANS = ("basic", "plus", "premium")
 REGIONS = ("north", "south", "east", "west")
 LABEL = "churned"
@@ -39,7 +41,10 @@ _PLAN_TICKET = (35.0, 55.0, 85.0)          # mean order value
 _PLAN_CHURN_LOGIT = (0.45, 0.0, -0.5)
 _STATUSES = ("completed", "refunded", "cancelled")
 _STATUS_SHARE = (0.92, 0.05, 0.03)
-_STREAM_BASE, _STREAM_ORDERS, _STREAM_DAY, _STREAM_FAULTS, _STREAM_SERVING = range(5)
+_STREAM_BASE, _STREAM_ORDERS, _STREAM_DAY, _STREAM_FAULTS, _STREAM_SERVING, _STREAM_LABELS = range(6)
+ANNOTATORS = ("ann_1", "ann_2", "ann_3", "ann_4", "ann_5")
+FLIPPING_ANNOTATOR = "ann_3"
+"""With ``annotator_flip``, this annotator labels every churned customer ``false`` (a misread guideline)."""
 
 
 @dataclass(frozen=True)
@@ -229,6 +234,43 @@ def _orders(base: _Base, day: date, seed: int, faults: frozenset[str], fault_rng
     })
 
 
+def day_annotations(customers: pa.Table, day: date, *, n_items: int = 300, per_item: int = 3, accuracy: float = 0.97,
+                seed: int = 7, faults: Collection[str] = ()) -> pa.Table:
+    """The day's labelled items as the annotators gave them: ``per_item`` of ``ANNOTATORS`` label each.
+
+    The items are ``n_items`` customers of the day's extract (a stable sample per day); each
+    annotator gives the recorded ``churned`` label with probability ``accuracy``, else the other.
+
+    Args:
+        customers: the day's customers (``generate_raw(...).customers``).
+        day: the day the annotations are made (``annotated_at`` falls within it, UTC).
+        faults: with ``annotator_flip``, ``FLIPPING_ANNOTATOR`` labels every churned item ``false``.
+
+    Returns:
+        customer_id, annotator_id, churned, annotated_at: one row per (item, annotator),
+        the columns ``contracts/churn_labels.yaml`` names.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    chosen = check_faults(faults)
+    rng = _rng(seed, _STREAM_LABELS, day.toordinal())
+    items = rng.choice(customers.num_rows, min(n_items, customers.num_rows), replace=False)
+    truth = np.asarray(customers[LABEL].take(pa.array(items)).to_pylist(), dtype=bool)
+    who = np.stack([rng.choice(len(ANNOTATORS), per_item, replace=False) for _ in items])
+    given = np.where(rng.random(who.shape) < accuracy, truth[:, None], ~truth[:, None])
+    if "annotator_flip" in chosen:
+        flipping = who == ANNOTATORS.index(FLIPPING_ANNOTATOR)
+        given = np.where(flipping & truth[:, None], False, given)
+    ids = customers["customer_id"].take(pa.array(np.repeat(items, per_item)))
+    return pa.table({
+        "customer_id": ids.cast(pa.string()),
+        "annotator_id": pa.array(np.take(ANNOTATORS, who.ravel()), pa.string()),
+        LABEL: pa.array(given.ravel(), pa.bool_()),
+        "annotated_at": _utc(day, rng.integers(0, 86_400, who.size)),
+    })
+
+
 def is_local(uri: str) -> bool:
     """True for a plain path or a ``file://`` URI."""
     return "://" not in uri or uri.startswith("file://")
@@ -266,6 +308,12 @@ def raw_paths(lake_uri: str, day: date) -> dict[str, str]:
     """Where ``write_raw`` puts (and the dbt sources read) one day's tables."""
     root = lake_uri.rstrip("/")
     return {name: f"{root}/raw/{name}/date={day.isoformat()}/part-0.parquet" for name in ("customers", "orders")}
+
+
+def annotations_path(lake_uri: str, day: date | str) -> str:
+    """Where ``ingest_raw`` lands one day's annotations (read by the label-quality gate); ``day`` may be
+    a template that renders to the date."""
+    return f"{lake_uri.rstrip('/')}/raw/annotations/date={day}/part-0.parquet"
 
 
 def write_raw(lake_uri: str, day: date, raw: RawDay) -> dict[str, str]:

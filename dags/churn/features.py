@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from airflow_provider_parity.exceptions import ConfigurationError, DataError
-from churn.datagen import generate_raw, is_local, raw_paths, write_parquet, write_raw
+from churn.datagen import annotations_path, day_annotations, generate_raw, is_local, raw_paths, write_parquet, write_raw
 
 FEATURES_MODEL = "customer_features"
 # How the dbt project's schema is compiled from the contract: data types resolved by the dbt
@@ -69,6 +69,9 @@ def ingest_raw(day: str, lake_uri: str, faults: Sequence[str] | str = (), n_cust
     except ValueError as exc:
         raise ConfigurationError(str(exc)) from None
     paths = write_raw(lake_uri, when, raw)
+    # The day's labelled items, for the label-quality gate of daily_retraining.
+    paths["annotations"] = write_parquet(day_annotations(raw.customers, when, seed=seed, faults=faults),
+                                         annotations_path(lake_uri, when))
     return {
         "day": when.isoformat(),
         "paths": paths,

@@ -42,6 +42,8 @@ class Settings:
     alert_pagerduty_conn_id: str = ""
     """Connections GateNotifier pages through when a gate blocks (empty: not wired; the demo has none)."""
     alert_cooldown: str = "1h"
+    prometheus_url: str = ""
+    """Where the post-promotion watch reads business KPIs (empty: no KPI guardrail)."""
 
     @property
     def features_table(self) -> str:
@@ -54,6 +56,10 @@ class Settings:
     @property
     def contract_path(self) -> str:
         return os.path.join(self.contracts_dir, "customer_features.yaml")
+
+    @property
+    def labels_contract_path(self) -> str:
+        return os.path.join(self.contracts_dir, "churn_labels.yaml")
 
 
 def load_settings() -> Settings:
@@ -74,6 +80,7 @@ def load_settings() -> Settings:
         alert_slack_webhook_conn_id=parity_option("alert_slack_webhook_conn_id", ""),
         alert_pagerduty_conn_id=parity_option("alert_pagerduty_conn_id", ""),
         alert_cooldown=parity_option("alert_cooldown", "1h"),
+        prometheus_url=parity_option("prometheus_url", ""),
     )
 
 

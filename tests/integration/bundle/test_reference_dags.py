@@ -114,7 +114,8 @@ def test_drifted_serving_traffic_blocks_training_and_alerts(story: dict[str, Any
     assert {t: day.retraining.tasks[t] for t in DOWNSTREAM_OF_GATES} == dict.fromkeys(DOWNSTREAM_OF_GATES,
                                                                                      "upstream_failed")
     assert day.monitor.blocked_by == "serving_skew"
-    # The newest model is minutes old: under the 6h minimum interval, no retraining request.
+    # The champion promoted the day before is in its evaluation window: the policy asks for no retraining.
+    assert day.monitor.tasks["retraining_policy"] == "skipped"
     assert day.monitor.tasks["request_retraining"] == "skipped"
     alerts = [json.loads(line) for line in Path(bundle["AIRFLOW__PARITY__ALERT_FILE"]).read_text().splitlines()]
     assert any(a["dag_id"] == "serving_skew_monitor" and a["task_id"] == "serving_skew"
@@ -196,3 +197,57 @@ def test_an_online_path_that_rounds_is_blocked_per_entity_while_drift_stays_quie
     assert named and set(named) <= rounded_customers(named), day.monitor.reason
     alerts = [json.loads(line) for line in Path(bundle["AIRFLOW__PARITY__ALERT_FILE"]).read_text().splitlines()]
     assert any(a["task_id"] == "feature_skew" and "avg_ticket_30d" in a["reason"] for a in alerts)
+
+
+def test_an_annotator_who_flips_a_class_blocks_retraining(story: dict[str, Any]) -> None:
+    """Clean features, but one annotator labels every churned customer as staying: the label gate
+    blocks before training, naming the annotator and the class they flip."""
+    from churn.datagen import FLIPPING_ANNOTATOR
+    from churn.scenario import run_day
+
+    day = run_day(date(2026, 3, 5), faults=["annotator_flip"])
+    assert day.features.state == "success"
+    assert day.retraining.blocked_by == "label_gate", day.retraining.tasks
+    assert f"annotator '{FLIPPING_ANNOTATOR}'" in day.retraining.reason
+    assert f"worst annotator '{FLIPPING_ANNOTATOR}'" in day.retraining.reason
+    assert "labelled 'true' as 'false'" in day.retraining.reason
+    assert {t: day.retraining.tasks[t] for t in DOWNSTREAM_OF_GATES} == dict.fromkeys(DOWNSTREAM_OF_GATES,
+                                                                                     "upstream_failed")
+    assert day.retraining.tasks["contract_gate"] == "success" and day.retraining.tasks["skew_gate"] == "success"
+
+
+def test_a_run_within_the_minimum_interval_skips_training_with_the_reason(story: dict[str, Any]) -> None:
+    """Day 4 retrained; a second run for the same day (a manual rerun, an asset event) is inside the
+    policy's 12h minimum interval: the policy skips training, says why, and the run is not a failure."""
+    from airflow_provider_parity.operators.base import ledger_uri
+    from airflow_provider_parity.outcomes.ledger import read_outcomes
+    from churn.scenario import run_dag
+
+    outcome = run_dag("daily_retraining", date(2026, 3, 7), {"day": DAYS[3].isoformat()})
+    assert outcome.state == "success", outcome.tasks
+    assert outcome.tasks["retraining_policy"] == "skipped"
+    assert {t: outcome.tasks[t] for t in DOWNSTREAM_OF_GATES} == dict.fromkeys(DOWNSTREAM_OF_GATES, "skipped")
+    assert outcome.verdict["status"] == "passed"
+    assert outcome.verdict["gates"]["retraining_policy"]["reason"] == (
+        "skip: last retraining 0.0h ago, under the minimum interval 12.0h")
+    decisions = [(o.as_of, o.metrics["decision"]) for o in read_outcomes(ledger_uri(), gate="retraining_policy")
+                 if o.metrics.get("mode") == "train"]
+    assert decisions == [("2026-03-02T00:00:00+00:00", "retrain"), ("2026-03-05T00:00:00+00:00", "retrain"),
+                         ("2026-03-05T00:00:00+00:00", "skip")]
+
+
+def test_the_weekly_label_audit_records_its_agreement_and_names_the_flipping_annotator(
+        story: dict[str, Any]) -> None:
+    """The audit of the flipped day's labels (after the annotator-flip test) fails, naming the annotator;
+    its agreement is in the ledger as a label_audit outcome and its sample in the lake."""
+    from airflow_provider_parity.operators.base import ledger_uri
+    from airflow_provider_parity.outcomes.ledger import read_outcomes
+    from churn.labels import audit_path
+    from churn.scenario import run_dag
+    from churn.settings import load_settings
+
+    outcome = run_dag("label_audit", date(2026, 3, 8), {"day": "2026-03-05", "lookback_days": 1, "per_class": 40})
+    assert outcome.blocked_by == "label_audit" and "worst annotator 'ann_3'" in outcome.reason
+    [audit] = read_outcomes(ledger_uri(), gate="label_audit")
+    assert audit.blocking and audit.metrics["sampled"] == 80 and audit.metrics["krippendorff_alpha"] < 0.667
+    assert Path(audit_path(load_settings().lake_uri, "2026-03-05")).exists()

@@ -11,7 +11,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[3]
 DAGS = REPO / "dags"
-EXPECTED = {"feature_pipeline", "daily_retraining", "serving_skew_monitor", "reproduce_training_set"}
+EXPECTED = {"feature_pipeline", "daily_retraining", "serving_skew_monitor", "reproduce_training_set", "label_audit"}
 HEAVY = ("great_expectations", "pyspark", "mlflow", "deltalake", "dbt", "sklearn", "pandas", "kubernetes", "scipy")
 
 
@@ -45,7 +45,8 @@ def test_no_cycles(dagbag, dag_id: str) -> None:  # type: ignore[no-untyped-def]
 def test_gates_come_before_the_model_and_the_verdict_runs_whatever_happens(dagbag) -> None:  # type: ignore[no-untyped-def]
     dag = dagbag.dags["daily_retraining"]
     upstream_of_train = dag.get_task("train").get_flat_relative_ids(upstream=True)
-    assert {"features_fresh", "pin_snapshot", "contract_gate", "skew_gate"} <= upstream_of_train
+    assert {"features_fresh", "pin_snapshot", "contract_gate", "skew_gate", "label_gate",
+            "retraining_policy"} <= upstream_of_train
     assert "promotion_gate" in dag.get_task("promotion_approval").upstream_task_ids
     assert "promotion_approval" in dag.get_task("verdict").upstream_task_ids
     assert dag.get_task("verdict").trigger_rule == "all_done"
@@ -88,4 +89,4 @@ def test_kubernetes_mode_turns_heavy_steps_into_pods(monkeypatch) -> None:  # ty
     assert bag.import_errors == {}
     pods = {(d, t.task_id) for d in bag.dag_ids for t in bag.dags[d].tasks if isinstance(t, KubernetesPodOperator)}
     assert pods == {("feature_pipeline", "ingest_raw"), ("feature_pipeline", "dbt_build"),
-                    ("daily_retraining", "train"), ("daily_retraining", "evaluate")}
+                    ("daily_retraining", "train"), ("daily_retraining", "evaluate"), ("label_audit", "label_audit")}

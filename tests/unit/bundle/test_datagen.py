@@ -192,3 +192,22 @@ def test_serving_drift_breaches_the_contract_drift_policy(example_contract, drif
         assert set(result.drifted_features) >= {"avg_ticket_30d", "orders_30d", "plan"}
     else:
         assert result.verdict == "passed" and psi < 0.1, (psi, result.message)
+
+
+def test_annotations_follow_the_labels_and_the_flip_fault_turns_one_annotators_churners():
+    from churn.datagen import ANNOTATORS, FLIPPING_ANNOTATOR, day_annotations
+
+    customers = generate_raw(DAY, n_customers=N).customers
+    clean = day_annotations(customers, DAY, n_items=200)
+    flipped = day_annotations(customers, DAY, n_items=200, faults=["annotator_flip"])
+    assert clean.num_rows == 200 * 3 and set(clean["annotator_id"].to_pylist()) <= set(ANNOTATORS)
+    truth = dict(zip(customers["customer_id"].to_pylist(), customers["churned"].to_pylist(), strict=True))
+    agree = [truth[c] == v for c, v in zip(clean["customer_id"].to_pylist(), clean["churned"].to_pylist(), strict=True)]
+    assert 0.9 < sum(agree) / len(agree) < 1.0
+    # The same items and annotators; only the flipping annotator's churned customers change.
+    assert flipped.drop_columns(["churned"]).equals(clean.drop_columns(["churned"]))
+    changed = {(c, a) for c, a, x, y in zip(*(clean[k].to_pylist() for k in ("customer_id", "annotator_id", "churned")),
+                                             flipped["churned"].to_pylist(), strict=True) if x != y}
+    assert changed and {a for _, a in changed} == {FLIPPING_ANNOTATOR}
+    rows = flipped.filter(pc.equal(flipped["annotator_id"], FLIPPING_ANNOTATOR)).to_pylist()
+    assert not any(r["churned"] for r in rows if truth[r["customer_id"]])
