@@ -15,7 +15,7 @@ from airflow_provider_parity.operators.common import (
     HtmlReportLink,
     as_version,
     check_source,
-    read_sql,
+    open_sql,
     run_as_of,
 )
 
@@ -63,8 +63,9 @@ class DataContractGateOperator(GateMixin, BaseOperator):
         delta_conn_id: a ``delta`` connection for a Delta table on object storage.
         storage_options: object-store options for Delta URIs (prefer ``delta_conn_id``).
         environment: ``"training"`` or ``"serving"``: expect only that side's columns.
-        engine: ``"duckdb"`` (default), ``"gx"`` or ``"arrow"``. With ``sql``, the query's rows
-            are fetched through ``conn_id`` and then checked by the engine.
+        engine: ``"duckdb"`` (default), ``"gx"`` or ``"arrow"``. With ``sql`` on a PostgreSQL
+            connection, the default engine runs the compiled rules in that database (only counts
+            and samples come back); otherwise the query's rows are fetched and checked here.
         warn_only: report a violation as a warning and let downstream tasks run.
         as_of: the moment freshness is judged against (ISO 8601 with a zone; templated). Default:
             the run's data interval end, else its logical date, else run_after. DAGs that process
@@ -119,11 +120,10 @@ class DataContractGateOperator(GateMixin, BaseOperator):
         self._schema: list[tuple[str, str]] | None = None
 
     def _load(self) -> Any:
-        from airflow_provider_parity.validation.sources import LoadedData
         from airflow_provider_parity.validation.validate import open_data
 
         if self.sql is not None:
-            return LoadedData(read_sql(str(self.conn_id), self.sql), f"{self.conn_id}:{self.sql}", None, "sql")
+            return open_sql(str(self.conn_id), self.sql, engine=self.engine)
         return open_data(self.data, engine=self.engine, version=as_version(self.version),
                          storage_options=self.delta_storage())
 

@@ -15,8 +15,8 @@ in the value (RE2 ``regexp_matches``, as Arrow's ``match_substring_regex``), not
 match; "duplicates" are all rows whose key occurs more than once (nulls skipped for
 ``unique``, a null a key value like any other for ``compound_unique``).
 
-Why no sqlglot: the SQL is nine predicate templates and two query shapes in one dialect;
-a transpiler would add a dependency and a layer to debug for no dialect we target yet.
+The SQL is written in DuckDB's dialect; other databases get it transpiled by sqlglot
+(``dialects.py`` says why and what it fixes), which only sources that run elsewhere import.
 Identifiers and literals are quoted here (``_ident``/``_literal``); values never reach
 the SQL unquoted.
 """
@@ -50,9 +50,13 @@ VALUE_RULES = ("between", "in_set", "regex")
 
 @dataclass
 class SqlSource:
-    """Data opened for DuckDB: a relation to query, and what the gate reports about it."""
+    """Data opened for DuckDB: a relation to query, and what the gate reports about it.
 
-    con: duckdb.DuckDBPyConnection
+    Every query goes through :meth:`first` and :meth:`records`, so a source that runs the SQL
+    elsewhere (``pushdown.PushdownSource``: the connection's own database) overrides those two.
+    """
+
+    con: duckdb.DuckDBPyConnection | None
     relation: str
     """SQL text usable after ``FROM``."""
     schema: pa.Schema
@@ -60,6 +64,21 @@ class SqlSource:
     version: int | None = None
     kind: str = "arrow"
     fingerprint: str | None = None
+
+    @property
+    def engine(self) -> str:
+        """What runs the SQL, as the result names it."""
+        return "duckdb"
+
+    def first(self, query: str) -> tuple[Any, ...] | None:
+        """The first row of ``query`` (DuckDB SQL)."""
+        assert self.con is not None  # only sources that override this method have no connection
+        return self.con.execute(query).fetchone()
+
+    def records(self, query: str) -> list[tuple[Any, ...]]:
+        """Every row of ``query`` (DuckDB SQL; the compiler only asks for a few)."""
+        assert self.con is not None
+        return self.con.execute(query).fetchall()
 
 
 def _ident(name: str) -> str:
@@ -191,11 +210,11 @@ def duplicates_sql(relation: str, columns: list[str], *, skip_nulls: bool) -> st
     keys = ", ".join(_ident(c) for c in columns)
     where = f" WHERE {_ident(columns[0])} IS NOT NULL" if skip_nulls else ""
     return (f"SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {relation}{where} "
-            f"GROUP BY {keys} HAVING count(*) > 1)")
+            f"GROUP BY {keys} HAVING count(*) > 1) AS parity_dups")
 
 
 def _count_duplicates(src: SqlSource, columns: list[str], *, skip_nulls: bool) -> int:
-    row = src.con.execute(duplicates_sql(src.relation, columns, skip_nulls=skip_nulls)).fetchone()
+    row = src.first(duplicates_sql(src.relation, columns, skip_nulls=skip_nulls))
     return int(row[0]) if row else 0
 
 
@@ -225,7 +244,7 @@ def _scan(src: SqlSource, contract: Contract, rules: list[Rule],
         elif rule.kind == "compound_unique":  # a row value is never null: null keys count as values
             exprs[f"r{j}"] = f"count(DISTINCT row({', '.join(_ident(c) for c in rule.params['columns'])}))"
     query = f"SELECT {', '.join(f'{e} AS {k}' for k, e in exprs.items())} FROM {src.relation}"
-    row = src.con.execute(query).fetchone()
+    row = src.first(query)
     assert row is not None  # an aggregate without GROUP BY always returns one row
     return dict(zip(exprs, row, strict=True)), names
 
@@ -295,8 +314,8 @@ def _result(rule: Rule, j: int, src: SqlSource, values: dict[str, Any], names: l
     sample: list[Any] = []
     if count:
         arrow_type = src.schema.field(column).type
-        rows = src.con.execute(f"SELECT {_ident(column)} FROM {src.relation} "
-                               f"WHERE {offending_sql(rule, arrow_type)} LIMIT {SAMPLE_SIZE}").fetchall()
+        rows = src.records(f"SELECT {_ident(column)} FROM {src.relation} "
+                           f"WHERE {offending_sql(rule, arrow_type)} LIMIT {SAMPLE_SIZE}")
         sample = [json_safe(r[0]) for r in rows]
     return RuleResult(**base, success=(1.0 - fraction) >= rule.mostly,
                       observed=describe_unexpected(rule.kind, count, fraction, sample),
@@ -319,6 +338,6 @@ def validate_source(contract: Contract, src: SqlSource, *, environment: Environm
     metrics = _preflight(values, names, src.source)
     results = [_result(rule, j, src, values, names, moment) for j, rule in enumerate(rules)]
     return ValidationResult(contract=contract.ref, contract_hash=contract.fingerprint, source=src.source,
-                            engine="duckdb", row_count=values["n"], rules=results, version=src.version,
+                            engine=src.engine, row_count=int(values["n"]), rules=results, version=src.version,
                             environment=environment, column_metrics=metrics,
                             duration_seconds=round(time.perf_counter() - started, 3), warn_only=warn_only)
