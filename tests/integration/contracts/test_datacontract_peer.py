@@ -1,17 +1,12 @@
 """The ODCS export runs unchanged in datacontract-cli, whose verdicts and counts match the gate's.
 
-datacontract-cli is installed in a throw-away virtualenv (its dependencies are not the
-project's: it must never enter uv.lock); uv's cache (a stable folder, ``UV_CACHE_DIR`` or
-``~/.cache/uv``) makes reruns take seconds. Skipped only when PyPI is unreachable.
+datacontract-cli runs from a throw-away virtualenv (``peer_tools.py``); skipped only when PyPI is unreachable.
 """
 
 from __future__ import annotations
 
 import json
-import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -19,6 +14,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from peer_tools import PyPIUnreachable, install_datacontract
 
 from airflow_provider_parity.contracts.odcs import to_odcs
 from airflow_provider_parity.examples import customer_features
@@ -26,32 +22,16 @@ from airflow_provider_parity.validation.validate import open_data, validate_data
 
 pytestmark = pytest.mark.integration
 
-DATACONTRACT_CLI = "datacontract-cli[duckdb]==1.2.8"
 ROWS = 400
-_OFFLINE = re.compile(r"dns error|failed to connect|connection (refused|reset)|network is unreachable|timed out|"
-                      r"failed to fetch", re.IGNORECASE)
-
-
-def _uv() -> list[str]:
-    found = shutil.which("uv")
-    if found:
-        return [found]
-    python = shutil.which("python3") or sys.executable
-    return [python, "-m", "uv"]
 
 
 @pytest.fixture(scope="module")
 def datacontract(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The ``datacontract`` executable of a fresh virtualenv."""
-    venv = tmp_path_factory.mktemp("datacontract") / "venv"
-    subprocess.run([*_uv(), "venv", "-q", "--python", "3.11", str(venv)], check=True, capture_output=True)
-    install = subprocess.run([*_uv(), "pip", "install", "-q", "--python", str(venv / "bin" / "python"),
-                              DATACONTRACT_CLI], capture_output=True, text=True, timeout=600)
-    if install.returncode != 0:
-        if _OFFLINE.search(install.stderr):
-            pytest.skip(f"PyPI unreachable, cannot install {DATACONTRACT_CLI}: {install.stderr.strip()[-300:]}")
-        raise AssertionError(f"installing {DATACONTRACT_CLI} failed:\n{install.stderr[-2000:]}")
-    return venv / "bin" / "datacontract"
+    try:
+        return install_datacontract(tmp_path_factory.mktemp("datacontract") / "venv")
+    except PyPIUnreachable as exc:
+        pytest.skip(f"PyPI unreachable: {exc}")
 
 
 def _faulty() -> pa.Table:
