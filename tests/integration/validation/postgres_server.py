@@ -32,13 +32,19 @@ _PG_TYPES = {"string": "text", "large_string": "text", "int64": "bigint", "int32
 class Server:
     database: ps.Database
 
-    def connect(self) -> Any:
+    @contextlib.contextmanager
+    def cursor(self) -> Iterator[Any]:
+        """A cursor on a new autocommit connection (so VACUUM works), closed after."""
         import psycopg2
 
         db = self.database
         conn = psycopg2.connect(host=db.host, port=db.port, user=db.user, password=db.password, dbname=db.name)
         conn.autocommit = True
-        return conn
+        try:
+            with conn.cursor() as cur:
+                yield cur
+        finally:
+            conn.close()
 
     def airflow_conn(self) -> str:
         """The ``AIRFLOW_CONN_*`` value (JSON) reaching this database as its owner."""
@@ -46,25 +52,26 @@ class Server:
         return json.dumps({"conn_type": "postgres", "host": db.host, "port": db.port, "login": db.user,
                            "password": db.password, "schema": db.name})
 
-    def load(self, name: str, table: Any) -> None:
-        """Create table ``name`` with the Arrow table's columns and rows (COPY, CSV)."""
+    def load(self, name: str, table: Any, *, append: bool = False) -> None:
+        """Create table ``name`` (or ``append`` to it) with the Arrow table's columns and rows (COPY, CSV)."""
         import pyarrow.csv as pacsv
 
         columns = ", ".join(f'"{f.name}" {_PG_TYPES[str(f.type)]}' for f in table.schema)
         buffer = io.BytesIO()
         pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
         buffer.seek(0)
-        with self.connect() as conn, conn.cursor() as cur:
-            cur.execute(f'DROP TABLE IF EXISTS "{name}"; CREATE TABLE "{name}" ({columns})')
+        with self.cursor() as cur:
+            if not append:
+                cur.execute(f'DROP TABLE IF EXISTS "{name}"; CREATE TABLE "{name}" ({columns})')
             cur.copy_expert(f'COPY "{name}" FROM STDIN WITH (FORMAT csv)', io.TextIOWrapper(buffer, "utf-8"))
 
     def reset_statistics(self) -> None:
-        with self.connect() as conn, conn.cursor() as cur:
+        with self.cursor() as cur:
             cur.execute("SELECT pg_stat_statements_reset()")
 
     def rows_returned(self, containing: str) -> tuple[int, int]:
         """(statements, rows sent to clients) since the last reset, over statements whose text holds ``containing``."""
-        with self.connect() as conn, conn.cursor() as cur:
+        with self.cursor() as cur:
             cur.execute("SELECT count(*), coalesce(sum(rows), 0) FROM pg_stat_statements "
                         "WHERE query LIKE %s AND query NOT LIKE %s", (f"%{containing}%", "%pg_stat_statements%"))
             calls, rows = cur.fetchone()
@@ -79,7 +86,7 @@ def running_postgres(root: Path) -> Iterator[Server]:
         settings = {"shared_preload_libraries": "pg_stat_statements", "pg_stat_statements.track": "all"}
         database = ps.start_postgres(stack, ("parity",), settings=settings, superuser=True)["parity"]
         server = Server(database)
-        with server.connect() as conn, conn.cursor() as cur:
+        with server.cursor() as cur:
             cur.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         yield server
     finally:
