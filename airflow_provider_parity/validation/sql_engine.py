@@ -24,6 +24,7 @@ the SQL unquoted.
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -46,6 +47,8 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 VALUE_RULES = ("between", "in_set", "regex")
+MEMORY_LIMIT = "1GB"
+"""DuckDB's memory limit for one validation (its buffers; the process adds about 200 MB)."""
 
 
 @dataclass
@@ -92,7 +95,10 @@ def _quote(text: str) -> str:
 def _connect() -> duckdb.DuckDBPyConnection:
     import duckdb
 
-    con = duckdb.connect()
+    # Memory that does not grow with rows: past this, DuckDB spills its hash tables (the distinct
+    # keys of a unique rule: about 16 bytes a row) to the temporary folder instead of growing.
+    con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT,
+                                 "temp_directory": os.path.join(tempfile.gettempdir(), "parity-duckdb-spill")})
     # Timestamps with a zone come back in UTC, as Arrow gives them to the Arrow engine.
     con.execute("SET TimeZone = 'UTC'")
     return con
@@ -131,6 +137,29 @@ def _parquet_source(path: str) -> SqlSource:
     return SqlSource(con, relation, schema, os.path.abspath(path), None, "parquet")
 
 
+def _plain_delta_files(path: str, version: int, storage_options: dict[str, str] | None) -> list[str] | None:
+    """The version's data files when they hold exactly the table's rows as plain parquet, else None.
+
+    Plain means: local (object stores go through pyarrow's filesystems), no partition columns (their
+    values live in the log, not in the files), no column mapping (files hold physical names), no
+    deletion vectors (rows deleted by the log). The file list is the log's (delta-rs), never a folder
+    listing, which would include removed files.
+    """
+    from airflow_provider_parity.delta.snapshot import open_table
+    from airflow_provider_parity.delta.storage import normalize_table_uri
+
+    uri = normalize_table_uri(path)
+    if "://" in uri and not uri.startswith("file://"):
+        return None
+    table = open_table(uri, version, storage_options=storage_options)
+    metadata, protocol = table.metadata(), table.protocol()
+    if metadata.partition_columns or metadata.configuration.get("delta.columnMapping.mode", "none") != "none":
+        return None
+    if "deletionVectors" in (protocol.reader_features or []):
+        return None
+    return [f.removeprefix("file://") for f in table.file_uris()] or None
+
+
 def open_source(data: Any, *, version: int | None = None,
                 storage_options: dict[str, str] | None = None) -> SqlSource:
     """Open what a gate validates for DuckDB, reading no rows yet.
@@ -156,6 +185,11 @@ def open_source(data: Any, *, version: int | None = None,
 
         snapshot = resolve_snapshot(path, version=version, storage_options=storage_options)
         dataset, read_version = open_versioned_dataset(path, snapshot.version, storage_options=storage_options)
+        files = _plain_delta_files(path, read_version, storage_options)
+        if files:  # DuckDB's own parallel parquet scan: several times faster than the Arrow dataset scan
+            con = _connect()
+            relation = f"read_parquet([{', '.join(_quote(f) for f in files)}], union_by_name = true)"
+            return SqlSource(con, relation, dataset.schema, path, read_version, "delta", snapshot.fingerprint)
         return from_arrow(dataset, source=path, version=read_version, kind="delta", fingerprint=snapshot.fingerprint)
     if version is not None:
         raise DataError(f"version {version} was given but this is not a Delta table (no _delta_log)", source=path)
