@@ -109,3 +109,14 @@ def test_cli_pushes_down_and_refuses_bad_queries_in_one_line(example_contract_pa
     assert "--sql needs --conn-id" in capsys.readouterr().err
     assert main(["validate", "--contract", contract, "--conn-id", "nowhere", "--sql", "features_none"]) == 2
     assert "connection 'nowhere'" in capsys.readouterr().err
+
+
+def test_the_gate_operator_pushes_sql_down(example_contract_path, loaded, postgres):
+    from airflow_provider_parity.operators.contract_gate import DataContractGateOperator
+
+    gate = DataContractGateOperator(task_id="gate", contract_path=str(example_contract_path), conn_id="parity_pg",
+                                    sql="features_category")
+    assert isinstance(gate._load(), PushdownSource)
+    fetched = DataContractGateOperator(task_id="fetched", contract_path=str(example_contract_path),
+                                       conn_id="parity_pg", sql="features_category", engine="arrow")
+    assert fetched._load().table.num_rows == loaded["category"].num_rows  # gx/arrow still fetch the rows
