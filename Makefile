@@ -9,7 +9,7 @@ setup:
 	@bash scripts/setup.sh
 
 demo: setup
-	$(UV_RUN) python scripts/demo.py
+	$(UV_RUN) python scripts/demo.py $(if $(SERVE),--serve)
 
 # The contracts' SLO alerts as the Prometheus rule file the Helm chart ships (PrometheusRule).
 rules:

@@ -40,8 +40,10 @@ COMMAND_MODULES = (
     "airflow_provider_parity.commands.step",
     "airflow_provider_parity.commands.outcomes",
     "airflow_provider_parity.commands.explain",
+    "airflow_provider_parity.commands.rollback",
     "airflow_provider_parity.commands.labels",
     "airflow_provider_parity.commands.slo",
+    "airflow_provider_parity.commands.dbt",
 )
 
 

@@ -37,7 +37,8 @@ def get_provider_info() -> dict[str, Any]:
              "python-modules": [f"{PACKAGE}.operators.drift", f"{PACKAGE}.operators.feature_skew"]},
             {"integration-name": "Parity Delta Lake",
              "python-modules": [f"{PACKAGE}.operators.delta", f"{PACKAGE}.operators.materialize"]},
-            {"integration-name": "Parity MLflow", "python-modules": [f"{PACKAGE}.operators.mlflow"]},
+            {"integration-name": "Parity MLflow", "python-modules": [f"{PACKAGE}.operators.mlflow",
+                                                                    f"{PACKAGE}.operators.approval"]},
             {"integration-name": "Parity Steps", "python-modules": [f"{PACKAGE}.operators.step"]},
             {"integration-name": "Parity Label Quality", "python-modules": [f"{PACKAGE}.operators.labels"]},
         ],
@@ -55,7 +56,8 @@ def get_provider_info() -> dict[str, Any]:
         "plugins": [
             {"name": "parity", "plugin-class": f"{PACKAGE}.plugins.parity.ParityPlugin"},
         ],
-        "notifications": [f"{PACKAGE}.notifications.gate_alert.GateAlertNotifier"],
+        "notifications": [f"{PACKAGE}.notifications.gate_alert.GateAlertNotifier",
+                          f"{PACKAGE}.notifications.gate.GateNotifier"],
         "connection-types": [
             {"hook-class-name": f"{PACKAGE}.hooks.delta.DeltaTableHook", "connection-type": "delta"},
             {"hook-class-name": f"{PACKAGE}.hooks.spark.SparkSessionHook", "connection-type": "parity_spark"},
@@ -158,6 +160,30 @@ def get_provider_info() -> dict[str, Any]:
                         "type": "string",
                         "example": '/opt/airflow/logs/parity-alerts.jsonl',
                         "default": '',
+                    },
+                    "alert_slack_webhook_conn_id": {
+                        "description": "Reference bundle: a Slack Incoming Webhook connection GateNotifier posts to "
+                        "when a gate blocks (and when it passes again). Empty: no Slack alerts.",
+                        "version_added": "0.2.0",
+                        "type": "string",
+                        "example": "slack_data_alerts",
+                        "default": "",
+                    },
+                    "alert_pagerduty_conn_id": {
+                        "description": "Reference bundle: a PagerDuty Events connection (integration key as password; "
+                        "host only for another region) GateNotifier triggers and resolves through. Empty: no pages.",
+                        "version_added": "0.2.0",
+                        "type": "string",
+                        "example": "pagerduty_data",
+                        "default": "",
+                    },
+                    "alert_cooldown": {
+                        "description": "Reference bundle: GateNotifier sends at most one alert per gate and dataset "
+                        "in this time while the alert stays open.",
+                        "version_added": "0.2.0",
+                        "type": "string",
+                        "example": "6h",
+                        "default": "1h",
                     },
                     "freshness_timeout": {
                         "description": (

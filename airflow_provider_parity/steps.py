@@ -14,9 +14,12 @@ import importlib
 import inspect
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_parity.exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from airflow_provider_parity.outcomes.model import GateOutcome
 
 Step = Callable[..., Mapping[str, Any] | None]
 
@@ -94,3 +97,16 @@ def lineage_datasets(result: Mapping[str, Any] | None, key: str) -> list[tuple[s
             version = item.get("version")
             pairs.append((str(item["uri"]), None if version is None else str(version)))
     return pairs
+
+
+def step_outcome(name: str, result: Mapping[str, Any], *, gate: str, dataset: str | None = None) -> GateOutcome:
+    """The outcome of a step that is a gate and returned: its own ``outcome`` when it gives one,
+    else a pass summarised by its ``summary`` (or its gate's)."""
+    from airflow_provider_parity.outcomes.model import GateOutcome
+
+    given = result.get("outcome")
+    if isinstance(given, Mapping):
+        return GateOutcome.from_dict(given)
+    summary = result.get("summary") or (result.get(gate) or {}).get("summary")
+    return GateOutcome(gate=gate, status="passed", blocking=False, reason=str(summary or f"{name} passed"),
+                       dataset=dataset)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from airflow.sdk import DAG, AssetOrTimeSchedule, CronTriggerTimetable, Param
 
 from airflow_provider_parity.notifications.gate_alert import GateAlertNotifier
+from airflow_provider_parity.operators.approval import MlflowPromotionApprovalOperator
 from airflow_provider_parity.operators.contract_gate import DataContractGateOperator
 from airflow_provider_parity.operators.delta import DeltaSnapshotOperator
 from airflow_provider_parity.operators.mlflow import MlflowPromotionGateOperator, MlflowRegisterModelOperator
@@ -27,7 +28,7 @@ from churn.settings import load_settings
 
 settings = load_settings()
 PIN = "{{ ti.xcom_pull(task_ids='pin_snapshot')['version'] }}"
-GATES = ["features_fresh", "contract_gate", "skew_gate", "promotion_gate"]
+GATES = ["features_fresh", "contract_gate", "skew_gate", "promotion_gate", "promotion_approval"]
 
 with DAG(
     dag_id="daily_retraining",
@@ -108,9 +109,18 @@ with DAG(
         mlflow_conn_id=settings.mlflow_conn_id,
         on_failure_callback=GATE_CALLBACKS,
     )
+    # Returns at once under the default policy (approval: none); with approval: required it waits for a person.
+    approval = MlflowPromotionApprovalOperator(
+        task_id="promotion_approval",
+        model_name=settings.model_name,
+        policy="{{ params.promotion_policy }}",
+        challenger_version="{{ ti.xcom_pull(task_ids='register')['version'] }}",
+        mlflow_conn_id=settings.mlflow_conn_id,
+        on_failure_callback=GATE_CALLBACKS,
+    )
     verdict = GateVerdictOperator(
         task_id="verdict",
         gates=GATES,
         on_failure_callback=[GateAlertNotifier(alert_file=settings.alert_file)],
     )
-    fresh >> pin >> [contract_gate, skew] >> train >> evaluate >> register >> promote >> verdict
+    fresh >> pin >> [contract_gate, skew] >> train >> evaluate >> register >> promote >> approval >> verdict

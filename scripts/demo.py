@@ -167,14 +167,22 @@ def slo_summary(outcomes: list[Any], out: Path, contract_path: str) -> None:
         print(f"    {line}")
     rules = atomic_write_text(out / "prometheus-rules.yaml", render_rules([contract]))
     print(f"  rules:    {rules}  (parity slo rules: burn-rate, blocked-gate and stale-table alerts)")
+    print(f"  metrics:  parity slo metrics --ledger {ledger}  (exact null ratios, skew rates, model metrics per slice)")
     print(f"  grafana:  {REPO / 'helm' / 'parity' / 'files' / 'grafana-dashboard.json'}  (import in Grafana)")
 
 
-def main() -> int:
-    shutil.rmtree(OUT, ignore_errors=True)  # every demo starts from nothing
-    OUT.mkdir(parents=True)
-    configure(OUT)
-    log = OUT / "airflow.log"
+def main(argv: list[str] | None = None) -> int:
+    from demo_serve import explain_models, parse_args, serve
+
+    args = parse_args(argv)
+    out = Path(args.out).resolve() if args.out else OUT
+    if args.serve_only:
+        configure(out)
+        return serve(out, args.port)
+    shutil.rmtree(out, ignore_errors=True)  # every demo starts from nothing
+    out.mkdir(parents=True)
+    configure(out)
+    log = out / "airflow.log"
     print(f"parity demo: AIRFLOW_HOME={os.environ['AIRFLOW_HOME']}")
     print("  migrating the Airflow metadata database (SQLite) ...", flush=True)
     with open(log, "ab") as sink:
@@ -188,7 +196,11 @@ def main() -> int:
         print(f"\n  day {offset + 1} ({day}): {label}")
         results.append((label, run_day(day, faults=faults, serving_drift=serving == "drift",
                                        serving_rounding=serving == "rounding", wrap=progress(log))))
-    return 0 if summary(results, OUT) else 1
+    ok = summary(results, out)
+    explain_models(out, quiet)
+    if args.serve:
+        serve(out, args.port)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

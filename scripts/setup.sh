@@ -24,6 +24,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "==> installing from Debian's packages: ${missing[*]}"
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}") >/dev/null
 fi
+# delta-spark's jars for the Spark engine, from Maven Central into .parity/jars/ (gitignored; Maven
+# keeps its own cache in ~/.m2), so sessions load them with spark.jars and never download at run time.
+DELTA_JAR=.parity/jars/delta-spark_4.2_2.13-4.4.0.jar  # the version scripts/delta-jars/pom.xml names
+if [ -f "$DELTA_JAR" ]; then
+  :
+elif command -v mvn >/dev/null 2>&1; then
+  echo "==> resolving delta-spark jars from Maven Central into .parity/jars/"
+  rm -rf .parity/jars
+  mvn -q -B -f scripts/delta-jars/pom.xml dependency:copy-dependencies -DincludeScope=runtime \
+    -DincludeGroupIds=io.delta -DoutputDirectory="$PWD/.parity/jars" >/dev/null
+else
+  echo "==> Maven (mvn) is not installed: no delta-spark jars; the Spark engine reads Delta through its parquet fallback"
+fi
 echo "==> syncing the locked environment (uv.lock, all extras)"
 python3 -m uv sync --frozen --all-extras --quiet
 # The project's own packages are an editable install, which uv does not compile: compile them here

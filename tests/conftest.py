@@ -14,6 +14,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -103,3 +104,47 @@ def task_context(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("AIRFLOW__PARITY__REPORT_DIR", str(tmp_path / "reports"))
     monkeypatch.setenv("AIRFLOW__PARITY__LEDGER_URI", str(tmp_path / "ledger"))
     return fake_context
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """The one Spark session of the test run (local mode starts slowly and the machine is small).
+
+    delta-spark is on it when scripts/setup.sh cached its jars (``delta_conf``): tests that
+    need it take ``delta_spark``; the parquet fallback is read with ``path="parquet"``.
+    """
+    import logging
+
+    from airflow_provider_parity.delta.spark_session import build_session
+
+    # Executors run the Arrow engine (drift profiles) in Python workers: the same interpreter as the tests.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    session = build_session(
+        "local[1]",
+        conf={
+            "spark.sql.shuffle.partitions": "1",
+            "spark.default.parallelism": "1",
+            "spark.driver.memory": "1g",
+            "spark.ui.showConsoleProgress": "false",
+            # Delta rebuilds a table's state in 50 tasks by default: one is enough for test tables.
+            "spark.databricks.delta.snapshotPartitions": "1",
+            # Managed tables (dbt-spark's) go to a scratch folder, not the working directory.
+            "spark.sql.warehouse.dir": str(_HOME / "spark-warehouse"),
+        },
+        app_name="parity-tests",
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    # py4j logs while closing, after pytest has closed its capture streams.
+    logging.getLogger("py4j").setLevel(logging.WARNING)
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def delta_spark(spark: Any) -> Any:
+    """The session with delta-spark's jars; skips where setup could not cache them (no Maven)."""
+    from airflow_provider_parity.delta.spark_engine import has_delta_jars
+
+    if not has_delta_jars(spark):
+        pytest.skip("no delta-spark jars cached (scripts/setup.sh resolves them with Maven)")
+    return spark

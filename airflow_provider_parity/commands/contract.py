@@ -1,4 +1,4 @@
-"""``parity contract lint|diff|gx|dbt``: work on contract files."""
+"""``parity contract lint|diff|gx|dbt|feast|import dbt``: work on contract files."""
 
 from __future__ import annotations
 
@@ -59,13 +59,42 @@ def _gx(args: argparse.Namespace) -> int:
 
 
 def _dbt(args: argparse.Namespace) -> int:
-    from airflow_provider_parity.contracts.dbt import write_dbt
+    from airflow_provider_parity.contracts.dbt_merge import GENERATED, merge_dbt
     from airflow_provider_parity.contracts.loader import load_contract
     from airflow_provider_parity.fileio import check_output
 
-    check_output(Path(args.project_dir) / "models" / "contracts.yml")  # a project dir that is a file, ...
+    check_output(Path(args.project_dir) / GENERATED)  # a project dir that is a file, ...
     contracts = [load_contract(f) for f in args.files]
-    for path in write_dbt(contracts, args.project_dir, adapter=args.adapter, constraints=not args.no_constraints):
+    report = merge_dbt(contracts, args.project_dir, catalog=args.catalog, adapter=args.adapter,
+                       constraints=args.constraints)
+    for path in report.written:
+        print(path)
+    for model, where in report.merged.items():
+        print(f"{model}: merged into {where}")
+    for note in report.notes:
+        print(f"note: {note}")
+    return 0
+
+
+def _import_dbt(args: argparse.Namespace) -> int:
+    from airflow_provider_parity.contracts.dbt_import import contract_from_dbt
+
+    _check_out(args.out)
+    _emit_yaml(contract_from_dbt(args.manifest, args.model, catalog=args.catalog, owner=args.owner), args.out)
+    return 0
+
+
+def _feast(args: argparse.Namespace) -> int:
+    from airflow_provider_parity.contracts.feast import write_feast_repo
+    from airflow_provider_parity.contracts.loader import load_contract
+    from airflow_provider_parity.exceptions import UsageError
+
+    if (args.export_from is None) != (args.version is None):
+        raise UsageError("--export-from and --version go together: the table and the pinned version to export")
+    contract = load_contract(args.file)
+    export = None if args.export_from is None else (args.export_from, args.version)
+    for path in write_feast_repo(contract, args.repo, online_store=args.online_store, redis_env=args.redis_env,
+                                 source=args.source, export=export):
         print(path)
     return 0
 
@@ -130,6 +159,8 @@ def _emit(payload: Any, out: str | None) -> None:
 
 
 def register(subparsers: Any) -> None:
+    from airflow_provider_parity.commands.args import int_at_least
+
     contract = subparsers.add_parser("contract", help="lint, diff and compile data contracts")
     sub = contract.add_subparsers(dest="contract_command", required=True, metavar="ACTION")
     lint = sub.add_parser("lint", help="check contract files; every problem with file, line and field")
@@ -150,9 +181,32 @@ def register(subparsers: Any) -> None:
     dbt.add_argument("--project-dir", required=True)
     dbt.add_argument("--adapter", choices=["duckdb", "spark", "postgres", "target"], default="duckdb",
                      help="column types for this adapter; 'target': resolved by dbt from the profile's target")
-    dbt.add_argument("--no-constraints", action="store_true",
-                     help="no not_null constraints in the model contract: the data tests count null rows instead")
+    dbt.add_argument("--catalog", help="the target's catalog.json (dbt docs generate): the warehouse's column types")
+    dbt.add_argument("--constraints", action="store_true",
+                     help="also declare not_null constraints (the database then aborts the build at a null "
+                          "instead of the data tests counting null rows)")
+    dbt.add_argument("--no-constraints", dest="constraints", action="store_false", help="the default")
     dbt.set_defaults(func=_dbt)
+    feast = sub.add_parser("feast", help="write a Feast feature repository (entity, feature view, TTL, source)")
+    feast.add_argument("file", metavar="CONTRACT")
+    feast.add_argument("--repo", required=True, help="the feature repository's folder")
+    feast.add_argument("--online-store", choices=["sqlite", "redis"], default="sqlite")
+    feast.add_argument("--redis-env", default="PARITY_FEAST_REDIS",
+                       help="the environment variable holding Feast's Redis connection string (never the string)")
+    feast.add_argument("--source", help="the Parquet export Feast reads (default: data/<dataset>.parquet in the repo)")
+    feast.add_argument("--export-from", metavar="TABLE",
+                       help="also write this Delta table's pinned --version as the (local) source")
+    feast.add_argument("--version", type=int_at_least(0), help="the Delta version to export")
+    feast.set_defaults(func=_feast)
+    imports = sub.add_parser("import", help="start a contract from an existing model (dbt manifest and catalog)")
+    kinds = imports.add_subparsers(dest="import_kind", required=True, metavar="KIND")
+    from_dbt = kinds.add_parser("dbt", help="a dbt model's columns, types and tests as a contract (YAML)")
+    from_dbt.add_argument("model", metavar="MODEL")
+    from_dbt.add_argument("--manifest", required=True, help="target/manifest.json")
+    from_dbt.add_argument("--catalog", help="target/catalog.json (column types; without it, the declared data_type)")
+    from_dbt.add_argument("--owner", default="unknown", help="the dataset's owner in the contract")
+    from_dbt.add_argument("--out", help="write here instead of stdout")
+    from_dbt.set_defaults(func=_import_dbt)
     export = sub.add_parser("odcs-export", help="write the contract as an Open Data Contract Standard v3 document")
     export.add_argument("file")
     export.add_argument("--out", help="write here instead of stdout")

@@ -10,6 +10,7 @@ parse time, so one committed schema serves a project run on duckdb and on Spark.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -51,17 +52,28 @@ def _target_types() -> dict[str, str]:
 DATA_TYPES["target"] = _target_types()
 
 
+# dbt's accepted_values returns one row per unexpected value with its row count: summed, its failure
+# count is rows, as every other engine counts (dbt's default counts distinct values).
+_ROWS_OF_VALUES = {"fail_calc": "coalesce(sum(n_records), 0)"}
+
+
 def _test(rule: Rule) -> Any:
-    """A dbt data test for ``rule`` (arguments nested under ``arguments``, as dbt >= 1.10 wants)."""
+    """A dbt data test for ``rule`` (arguments nested under ``arguments``, as dbt >= 1.10 wants).
+
+    Every test's failure count is offending rows, the count the other engines report: duplicates
+    are all rows whose key repeats (``parity_unique``, not dbt's ``unique``, which counts values).
+    """
     p = rule.params
     if rule.kind == "not_null" and rule.mostly >= 1.0:
         return "not_null"
     if rule.kind in ("not_null", "completeness"):
         return {"parity_not_null_proportion": {"arguments": {"at_least": rule.mostly}}}
     if rule.kind == "unique":
-        return "unique"
+        return "parity_unique"
     if rule.kind == "in_set":
-        return {"accepted_values": {"arguments": {"values": p["values"]}}}
+        return {"accepted_values": {"arguments": {"values": p["values"]}, "config": dict(_ROWS_OF_VALUES)}}
+    if rule.kind == "references":
+        return {"relationships": {"arguments": {"to": f"ref('{p['dataset']}')", "field": p["column"]}}}
     if rule.kind == "between":
         args = {k: p[k] for k in ("min", "max") if k in p}
         return {"parity_between": {"arguments": {**args, "mostly": rule.mostly}}}
@@ -79,7 +91,8 @@ def _seconds(max_age: str) -> int:
 
 
 def to_dbt_model(contract: Contract, *, model: str | None = None, adapter: Adapter = "duckdb",
-                 environment: Environment | None = "training", constraints: bool = True) -> dict[str, Any]:
+                 environment: Environment | None = "training", constraints: bool = False,
+                 types: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The ``models:`` entry for the dbt model that produces this dataset.
 
     Args:
@@ -87,14 +100,18 @@ def to_dbt_model(contract: Contract, *, model: str | None = None, adapter: Adapt
         model: the dbt model's name (default: the dataset's name).
         adapter: whose data type names to write; ``target`` lets dbt choose by the profile's target.
         environment: which side's columns the model holds (``training`` keeps labels).
-        constraints: also declare ``not_null`` constraints. The data tests check the same columns;
-            without the constraint a null reaches the test, which counts the offending rows,
-            instead of stopping the build at the first null with the database's error.
+        constraints: also declare ``not_null`` constraints (off by default). The data tests check
+            the same columns; without the constraint a null reaches the test, which counts the
+            offending rows. Every adapter that enforces the constraint (duckdb, postgres, Spark/Delta)
+            stops the build at the first null with a database error instead, so the gate could
+            not say how many rows broke it, and no other engine would agree with it.
+        types: per column, the physical data type to declare instead of the adapter's default
+            (from the target's catalog: ``dbt_merge.catalog_types``).
 
     Returns:
         The model's properties: an enforced model contract, columns with types and tests.
     """
-    types = DATA_TYPES[adapter]
+    names = DATA_TYPES[adapter]
     by_column: dict[str, list[Any]] = {}
     table_tests: list[Any] = []
     for rule in compile_rules(contract, environment):
@@ -106,7 +123,7 @@ def to_dbt_model(contract: Contract, *, model: str | None = None, adapter: Adapt
             by_column.setdefault(rule.column or "", []).append(_test(rule))
     columns = []
     for col in contract.columns_for(environment):
-        entry: dict[str, Any] = {"name": col.name, "data_type": types[col.type]}
+        entry: dict[str, Any] = {"name": col.name, "data_type": (types or {}).get(col.name, names[col.type])}
         if col.description:
             entry["description"] = col.description
         if constraints and not col.nullable:
@@ -142,9 +159,16 @@ def _generated_by(kwargs: dict[str, Any]) -> str:
     options = ""
     if kwargs.get("adapter", "duckdb") != "duckdb":
         options += f" --adapter {kwargs['adapter']}"
-    if not kwargs.get("constraints", True):
-        options += " --no-constraints"
+    if kwargs.get("constraints", False):
+        options += " --constraints"
     return f"# Generated by `parity contract dbt{options}`: edit the contract, not this file.\n"
+
+
+def schema_text(models: list[dict[str, Any]], options: dict[str, Any]) -> str:
+    """The generated schema file: the header naming the command that regenerates it, then the models."""
+    import yaml
+
+    return _generated_by(options) + yaml.safe_dump({"version": 2, "models": models}, sort_keys=False)
 
 
 def write_dbt(contracts: list[Contract], project_dir: str | Path, *, schema_path: str = "models/contracts.yml",
@@ -160,13 +184,9 @@ def write_dbt(contracts: list[Contract], project_dir: str | Path, *, schema_path
     Returns:
         The files written: the schema file first, then the macros.
     """
-    import yaml
-
     from airflow_provider_parity.fileio import Output, commit_outputs
 
     root = Path(project_dir)
-    files: dict[Path, Output] = {
-        root / schema_path: _generated_by(kwargs) + yaml.safe_dump(to_dbt_schema(contracts, **kwargs), sort_keys=False)
-    }
+    files: dict[Path, Output] = {root / schema_path: schema_text([to_dbt_model(c, **kwargs) for c in contracts], kwargs)}
     files.update({root / "macros" / "parity" / name: sql for name, sql in macro_files().items()})
     return commit_outputs(files)

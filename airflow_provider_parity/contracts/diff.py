@@ -86,6 +86,8 @@ def _column_changes(old: Column, new: Column) -> Iterator[Change]:
         yield Change("regex_changed", name, nc.regex is not None, f"{oc.regex!r} -> {nc.regex!r}")
     if not oc.unique and nc.unique:
         yield Change("unique_added", name, True, "values must now be unique")
+    if oc.references != nc.references:  # a new or moved foreign key can reject rows that passed
+        yield Change("references_changed", name, nc.references is not None, f"{oc.references} -> {nc.references}")
 
 
 def diff_contracts(old: Contract, new: Contract) -> ContractDiff:

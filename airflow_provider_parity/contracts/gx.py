@@ -31,13 +31,17 @@ def _as_datetime(value: Any) -> Any:
     return value
 
 
-def expectation_for(rule: Rule, *, now: datetime | None = None, temporal: bool = False) -> Expectation:
+def expectation_for(rule: Rule, *, now: datetime | None = None, temporal: bool = False,
+                    references: Any = None) -> Expectation:
     """The Great Expectations expectation that checks ``rule``.
 
     Args:
         rule: a compiled contract rule.
         now: the reference time for freshness (default: now, UTC).
         temporal: the rule's column holds dates or timestamps, so bounds are parsed as such.
+        references: parent data of a ``references`` rule, by dataset name. GX has no cross-table
+            expectation: the foreign key becomes "values in the parent's key set", which counts
+            the same rows as an anti-join (nulls never offend).
     """
     import great_expectations.expectations as gxe
 
@@ -54,6 +58,11 @@ def expectation_for(rule: Rule, *, now: datetime | None = None, temporal: bool =
                                                  max_value=conv(p.get("max")), mostly=rule.mostly, meta=meta)
     if rule.kind == "in_set":
         return gxe.ExpectColumnValuesToBeInSet(column=col, value_set=p["values"], mostly=rule.mostly, meta=meta)
+    if rule.kind == "references":
+        from airflow_provider_parity.validation.references import parent_keys
+
+        return gxe.ExpectColumnValuesToBeInSet(column=col, value_set=parent_keys(references, rule).to_pylist(),
+                                               meta=meta)
     if rule.kind == "regex":
         return gxe.ExpectColumnValuesToMatchRegex(column=col, regex=p["regex"], mostly=rule.mostly, meta=meta)
     if rule.kind == "compound_unique":
@@ -67,11 +76,13 @@ def expectation_for(rule: Rule, *, now: datetime | None = None, temporal: bool =
 
 
 def to_expectation_suite(contract: Contract, environment: Environment | None = None, *,
-                         now: datetime | None = None) -> gx.ExpectationSuite:
+                         now: datetime | None = None, references: Any = None) -> gx.ExpectationSuite:
     """The contract as an ExpectationSuite named ``<dataset>.<environment or all>``.
 
     Column existence becomes ``ExpectColumnToExist``; logical types are checked on the
     Arrow schema before validation (pandas dtypes cannot tell a date from a string).
+    A foreign key needs its parent's keys: with ``references=None`` (an export, ``parity contract
+    gx``) its rules are left out and listed in the suite's ``meta.parity_unchecked``.
 
     Example:
         >>> suite = to_expectation_suite(load_contract("customer_features.yaml"), "serving")
@@ -86,11 +97,16 @@ def to_expectation_suite(contract: Contract, environment: Environment | None = N
         gxe.ExpectColumnToExist(column=col.name, meta={"parity_rule": f"exists({col.name})"})
         for col in contract.columns_for(environment)
     ]
-    expectations += [expectation_for(rule, now=now, temporal=rule.column in temporal)
-                     for rule in compile_rules(contract, environment)]
+    rules = compile_rules(contract, environment)
+    unchecked = [r.id for r in rules if r.kind == "references" and references is None]
+    expectations += [expectation_for(rule, now=now, temporal=rule.column in temporal, references=references)
+                     for rule in rules if rule.id not in unchecked]
+    meta: dict[str, Any] = {"parity_contract": contract.ref, "parity_contract_hash": contract.fingerprint}
+    if unchecked:
+        meta["parity_unchecked"] = unchecked
     # Built in one go: add_expectation() would need an active data context.
     return gx.ExpectationSuite(
         name=f"{contract.dataset.name}.{environment or 'all'}",
         expectations=expectations,
-        meta={"parity_contract": contract.ref, "parity_contract_hash": contract.fingerprint},
+        meta=meta,
     )

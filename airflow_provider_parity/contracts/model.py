@@ -63,6 +63,15 @@ class Constraints(_Strict):
     allowed_values: list[Any] | None = None
     regex: str | None = None
     unique: bool = False
+    references: str | None = None
+    """Foreign key: ``dataset.column`` of another dataset that every non-null value must be found in."""
+
+    @field_validator("references")
+    @classmethod
+    def _dataset_dot_column(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.\-]*\.[^.\s]+", value):
+            raise ValueError(f"references must be 'dataset.column', got {value!r}")
+        return value
 
     @field_validator("regex")
     @classmethod

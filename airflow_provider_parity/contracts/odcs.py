@@ -59,7 +59,9 @@ def _property(contract: Contract, index: int) -> dict[str, Any]:
     extra = {k: v for k, v in (("role", col.role),
                                ("tolerances", col.tolerances.model_dump() if col.tolerances else None),
                                ("skew_tolerance", col.skew_tolerance.model_dump(exclude_none=True)
-                                if col.skew_tolerance else None)) if v is not None}
+                                if col.skew_tolerance else None),
+                               # ODCS v3.0 has no property-level foreign key: it travels with parity's extras.
+                               ("references", cons.references)) if v is not None}
     prop["customProperties"] = [{"property": "parity", "value": extra}]
     return prop
 
@@ -132,9 +134,11 @@ def _parity(custom: list[dict[str, Any]] | None) -> dict[str, Any]:
 
 def _column(prop: dict[str, Any], completeness: dict[str, float]) -> dict[str, Any]:
     extra = _parity(prop.get("customProperties"))
+    references = extra.pop("references", None)
     options = prop.get("logicalTypeOptions") or {}
     constraints: dict[str, Any] = {"min": options.get("minimum"), "max": options.get("maximum"),
-                                   "regex": options.get("pattern"), "unique": bool(prop.get("unique"))}
+                                   "regex": options.get("pattern"), "unique": bool(prop.get("unique")),
+                                   "references": references}
     for rule in prop.get("quality") or []:
         if rule.get("metric") == "invalidValues" and "validValues" in (rule.get("arguments") or {}):
             constraints["allowed_values"] = rule["arguments"]["validValues"]

@@ -14,7 +14,8 @@ from airflow_provider_parity.contracts.model import Column, Contract, Environmen
 from airflow_provider_parity.exceptions import shorten
 
 RuleKind = Literal[
-    "not_null", "unique", "between", "in_set", "regex", "compound_unique", "row_count", "completeness", "freshness"
+    "not_null", "unique", "between", "in_set", "regex", "compound_unique", "row_count", "completeness", "freshness",
+    "references",
 ]
 
 
@@ -51,6 +52,7 @@ class Rule:
             "row_count": f"row count within [{p.get('min', 0)}, {p.get('max', 'inf')}]",
             "completeness": f"non-null ratio >= {self.mostly}",
             "freshness": f"newest value no older than {p.get('max_age')}",
+            "references": f"values present in {p.get('dataset')}.{p.get('column')}",
         }[self.kind]
         return text if self.kind == "completeness" else text + allowance
 
@@ -76,6 +78,9 @@ def _column_rules(contract: Contract, col: Column) -> list[Rule]:
         rules.append(Rule("in_set", col.name, {"values": list(cons.allowed_values)}, mostly=mostly_valid))
     if cons.regex is not None:
         rules.append(Rule("regex", col.name, {"regex": cons.regex}, mostly=mostly_valid))
+    if cons.references is not None:
+        dataset, _, column = cons.references.rpartition(".")
+        rules.append(Rule("references", col.name, {"dataset": dataset, "column": column}))
     return rules
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
-from airflow_provider_parity.delta.snapshot import open_table, vacuumed_error
+from airflow_provider_parity.delta.snapshot import open_table, uses_column_mapping, vacuumed_error
 from airflow_provider_parity.delta.storage import normalize_table_uri, redact_uri, store_outage
 from airflow_provider_parity.exceptions import DataError, EngineError
 
@@ -56,6 +56,13 @@ def open_versioned_dataset(
 
     uri = normalize_table_uri(table_uri)
     table = open_table(uri, version, storage_options=storage_options)
+    if uses_column_mapping(table):
+        # delta-rs's pyarrow dataset looks columns up by their logical names, which column mapping
+        # replaced in the files by physical ones: it would read every value as null. Refuse instead.
+        raise EngineError(
+            f"{redact_uri(uri)} version {table.version()} uses column mapping, which delta-rs's pyarrow reader "
+            "reads as nulls; read it with the spark engine (delta-spark jars)"
+        )
     try:
         dataset = table.to_pyarrow_dataset()
     except (DeltaError, ValueError) as exc:  # e.g. deletion vectors, unsupported reader features

@@ -122,6 +122,15 @@ def open_table(
         raise missing_version_error(table_uri, version, options) from None
 
 
+def uses_column_mapping(table: DeltaTable) -> bool:
+    """True when the version's columns are stored under physical names (column mapping, id or name mode)."""
+    protocol = table.protocol()
+    mode = (table.metadata().configuration or {}).get("delta.columnMapping.mode", "none") or "none"
+    # Reader version 2 exists only for column mapping; reader 3 lists it as a feature.
+    return (mode.lower() != "none" or "columnMapping" in (protocol.reader_features or ())
+            or (protocol.min_reader_version == 2 and protocol.reader_features is None))
+
+
 def _table_exists(table_uri: str, options: Mapping[str, str]) -> bool:
     from deltalake import DeltaTable
 

@@ -23,11 +23,12 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
-from airflow_provider_parity.delta.snapshot import open_table
+from airflow_provider_parity.delta.snapshot import open_table, uses_column_mapping
 from airflow_provider_parity.delta.storage import normalize_table_uri, redact_uri
 from airflow_provider_parity.exceptions import DataError, EngineError
 
 if TYPE_CHECKING:
+    import pyarrow as pa
     from deltalake import DeltaTable
     from pyspark.sql import DataFrame, SparkSession
 
@@ -50,13 +51,8 @@ def has_delta_jars(spark: SparkSession) -> bool:
 
 def unsupported_features(table: DeltaTable) -> list[str]:
     """The version's table features that the parquet path cannot honour, by name."""
-    protocol = table.protocol()
-    found = sorted(set(protocol.reader_features or ()) - PARQUET_SAFE_READER_FEATURES)
-    mapping = (table.metadata().configuration or {}).get("delta.columnMapping.mode", "none")
-    if mapping and mapping.lower() != "none" and "columnMapping" not in found:
-        found.append("columnMapping")
-    if protocol.min_reader_version >= 2 and protocol.reader_features is None and "columnMapping" not in found:
-        # Reader version 2 exists only for column mapping.
+    found = sorted(set(table.protocol().reader_features or ()) - PARQUET_SAFE_READER_FEATURES)
+    if uses_column_mapping(table) and "columnMapping" not in found:
         found.append("columnMapping")
     return found
 
@@ -145,3 +141,10 @@ def spark_path(uri: str) -> str:
     if uri.startswith("s3://"):
         return "s3a://" + uri[len("s3://"):]
     return uri
+
+
+def arrow_schema(frame: DataFrame) -> pa.Schema:
+    """A frame's schema as Arrow types; Spark's timestamps (instants) are UTC ones, as its rows come back."""
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    return to_arrow_schema(frame.schema, timezone="UTC")

@@ -77,7 +77,8 @@ def normalize_table_uri(table_uri: str) -> str:
         raise ConfigurationError("table URI is empty")
     uri = table_uri.strip()
     if storage_kind(uri) == "local":
-        path = uri.removeprefix("file://")
+        # Spark and Hadoop name local tables file:/path (one slash): a location from DESCRIBE DETAIL.
+        path = uri.removeprefix("file://") if uri.startswith("file://") else uri.removeprefix("file:")
         return str(Path(path).expanduser().resolve())
     return uri.rstrip("/")
 

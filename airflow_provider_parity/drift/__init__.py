@@ -12,10 +12,9 @@ Example:
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from airflow_provider_parity.lazy import lazy_exports
 
-_EXPORTS = {
+__all__, __getattr__ = lazy_exports(__name__, {
     "DatasetProfile": "airflow_provider_parity.drift.profile",
     "Profiler": "airflow_provider_parity.drift.profile",
     "profile_batches": "airflow_provider_parity.drift.profile",
@@ -25,12 +24,4 @@ _EXPORTS = {
     "compare_datasets": "airflow_provider_parity.drift.compare",
     "DriftResult": "airflow_provider_parity.drift.result",
     "run_drift": "airflow_provider_parity.drift.gate",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+})

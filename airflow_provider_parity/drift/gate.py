@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import pyarrow as pa
 
@@ -34,6 +34,8 @@ from airflow_provider_parity.drift.result import DriftResult
 from airflow_provider_parity.drift.sources import Source, SourceKind, open_source
 
 if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
     from airflow_provider_parity.contracts.model import Contract
 
 DataInput: TypeAlias = str | pa.Table | Iterable[pa.RecordBatch]
@@ -149,6 +151,8 @@ def run_drift(
     time_column: str | None = None,
     time_window: timedelta | None = None,
     current_between: tuple[datetime, datetime] | None = None,
+    engine: Literal["arrow", "spark"] = "arrow",
+    spark: SparkSession | None = None,
 ) -> tuple[DriftResult, DatasetProfile | None]:
     """Compare ``current`` with ``reference`` feature by feature.
 
@@ -168,6 +172,9 @@ def run_drift(
         time_window: width of the time windows.
         current_between: keep only current rows whose ``time_column`` is in ``[start, end)``
             (e.g. the last day of a serving log that keeps growing); needs ``time_column``.
+        engine: ``arrow`` profiles in this process; ``spark`` profiles on ``spark`` (default: the
+            active session, else a local one), partition by partition, with the same numbers.
+        spark: the session for ``engine="spark"``.
 
     Returns:
         ``(result, reference_profile)``; store the profile beside the reference to skip re-reading it.
@@ -192,8 +199,8 @@ def run_drift(
             kinds = infer_kinds(schema, exclude=[*extra, *settings.exclude])
         # The reference is split by the segment column only: each current time
         # window is judged against the whole reference (or its segment).
-        ref_profile = profile_batches(_batches(ref_data, kinds, [segment_by] if segment_by else []), kinds,
-                                      source=_describe(ref_data), segment_by=segment_by)
+        ref_profile = _profile(ref_data, kinds, [segment_by] if segment_by else [], engine, spark,
+                               segment_by=segment_by)
     if kinds is None and ref_profile is not None:
         kinds = ref_profile.kinds
     if kinds is not None:
@@ -201,21 +208,36 @@ def run_drift(
     cur_data = _resolve(current, current_version, current_kind, storage_options)
     if time_window is not None:
         _check_time_column(cur_data, time_column, dates=True)
+    between = None
     if current_between is not None:
-        cur_data = _between(cur_data, time_column, current_between)
+        cur_data = _between(cur_data, time_column, current_between)  # checks the column on either engine
+        between = (str(time_column), *current_between)
     if isinstance(cur_data, DatasetProfile):
         cur_profile = cur_data
     else:
         if kinds is None:
             schema = _schema_of(cur_data)
             kinds = infer_kinds(schema, exclude=extra) if schema is not None else None
-        cur_profile = profile_batches(_batches(cur_data, kinds, extra), kinds, like=ref_profile,
-                                      source=_describe(cur_data), **options)
+        cur_profile = _profile(cur_data, kinds, extra, engine, spark, like=ref_profile, between=between, **options)
     result = compare_profiles(ref_profile, cur_profile, settings, kinds=kinds,
                               contract=None if contract is None else contract.ref, skip_identifiers=contract is None)
     if settings.multivariate is not None and result.verdict in ("passed", "failed"):
         result.add_multivariate(_multivariate(ref_data, cur_data, result, settings))
     return result, ref_profile
+
+
+def _profile(data: Any, kinds: Mapping[str, FeatureKind] | None, extra: list[str], engine: str,
+             spark: SparkSession | None, *, between: tuple[str, datetime, datetime] | None = None,
+             **options: Any) -> DatasetProfile:
+    """One side's profile by the chosen engine (Spark gets the filter ``between``; Arrow's is on the source)."""
+    if engine != "spark":
+        return profile_batches(_batches(data, kinds, extra), kinds, source=_describe(data), **options)
+    from airflow_provider_parity.drift.spark import profile_on_spark
+    from airflow_provider_parity.validation.spark_sql import default_session
+
+    columns = [] if kinds is None else [*kinds, *[c for c in extra if c not in kinds]]
+    return profile_on_spark(spark or default_session(), data, kinds, columns, between=between,
+                            source=_describe(data), **options)
 
 
 def _row_total(data: Any) -> int | None:

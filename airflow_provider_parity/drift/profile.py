@@ -636,14 +636,20 @@ def _split(
 
 
 def _window_labels(column: pa.Array | pa.ChunkedArray, window: timedelta) -> pa.Array:
-    micros = to_float64(pc.cast(column, pa.timestamp("us")) if not pa.types.is_timestamp(column.type) else column)
-    unit = column.type.unit if pa.types.is_timestamp(column.type) else "us"
-    per_second = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[unit]
-    width = window.total_seconds() * per_second
-    starts = np.floor(micros / width) * width / per_second
-    unique = {s for s in np.unique(starts[np.isfinite(starts)]).tolist()}
-    names = {s: "window=" + datetime.fromtimestamp(s, tz=UTC).isoformat() for s in unique}
-    return pa.array([names[s] if np.isfinite(s) else "window=<null>" for s in starts.tolist()], pa.string())
+    """``window=<start>`` per row. Integer arithmetic on the timestamps' own unit: a float64 of
+    microseconds loses whole units after about year 2255, and windows start on exact multiples."""
+    stamps = column if pa.types.is_timestamp(column.type) else pc.cast(column, pa.timestamp("us"))
+    per_second = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[stamps.type.unit]
+    width = max(1, int(window / timedelta(seconds=1) * per_second))
+    valid = np.asarray(pc.is_valid(stamps).to_numpy(zero_copy_only=False), dtype=bool)
+    values = np.asarray(pc.fill_null(pc.cast(stamps, pa.int64()), 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+    starts = values // width * width  # floor division: windows before 1970 start on the multiple below
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    names = {int(s): "window=" + (epoch + timedelta(seconds=int(s) // per_second,
+                                                     microseconds=int(s) % per_second * 1_000_000 // per_second)).isoformat()
+             for s in np.unique(starts[valid])}
+    return pa.array([names[s] if ok else "window=<null>" for s, ok in zip(starts.tolist(), valid.tolist(), strict=True)],
+                    pa.string())
 
 
 def profile_batches(

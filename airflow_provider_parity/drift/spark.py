@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 
+from airflow_provider_parity.delta.spark_engine import arrow_schema
 from airflow_provider_parity.drift.histogram import Grid
 from airflow_provider_parity.drift.profile import (
     DatasetProfile,
@@ -34,13 +36,7 @@ from airflow_provider_parity.drift.profile import (
 )
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame
-
-
-def _arrow_schema(df: DataFrame) -> pa.Schema:
-    from pyspark.sql.pandas.types import to_arrow_schema
-
-    return to_arrow_schema(df.schema)
+    from pyspark.sql import DataFrame, SparkSession
 
 
 def _infer_grids(df: DataFrame, names: list[str], sample_rows: int) -> dict[str, Grid]:
@@ -97,7 +93,7 @@ def profile_spark(
     """
     if kinds is None:
         extra = [c for c in (options.get("segment_by"), options.get("time_column")) if c]
-        kinds = like.kinds if like is not None else infer_kinds(_arrow_schema(df), exclude=extra)
+        kinds = like.kinds if like is not None else infer_kinds(arrow_schema(df), exclude=extra)
     shared = dict(like.grids if like is not None else {})
     shared.update(grids or {})
     missing = [n for n, k in kinds.items() if k == "numeric" and n not in shared]
@@ -110,3 +106,56 @@ def profile_spark(
     # Keep the declared feature order whatever the partitions held.
     merged.features = {name: merged.features[name] for name in kinds if name in merged.features}
     return merged
+
+
+def frame_of(spark: SparkSession, data: Any) -> DataFrame:
+    """What the drift gate resolved (a Delta or parquet ``Source``, an Arrow table or batches) as a DataFrame.
+
+    A Delta version is read by ``read_spark`` (delta-spark with ``versionAsOf`` when its jars
+    are on the session), parquet by Spark's own reader: the rows stay where they are.
+    """
+    import pyarrow as pa
+
+    from airflow_provider_parity.delta.spark_engine import read_spark, spark_path
+    from airflow_provider_parity.drift.sources import Source
+
+    if isinstance(data, Source):
+        if data.kind == "delta":
+            return read_spark(spark, data.uri, data.version, storage_options=data.storage_options)
+        return spark.read.parquet(*(spark_path(f) for f in (data.files or [data.uri])))
+    table = data if isinstance(data, pa.Table) else pa.Table.from_batches(list(data))
+    return spark.createDataFrame(table)
+
+
+def profile_on_spark(
+    spark: SparkSession,
+    data: Any,
+    kinds: Mapping[str, FeatureKind] | None,
+    columns: list[str],
+    *,
+    like: DatasetProfile | None = None,
+    between: tuple[str, datetime, datetime] | None = None,
+    source: str | None = None,
+    **options: Any,
+) -> DatasetProfile:
+    """The drift gate's profile of one side, computed by Spark (``run_drift(engine="spark")``).
+
+    Args:
+        columns: the columns to profile (features, then segment and time columns).
+        between: ``(column, start, end)``: only rows with ``start <= column < end``.
+    """
+    from pyspark.sql import functions as F
+
+    from airflow_provider_parity.exceptions import DataError
+
+    frame = frame_of(spark, data)
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataError(f"no column {missing[0]!r}; columns are {', '.join(frame.columns)}",
+                        source=source, column=missing[0])
+    if columns:
+        frame = frame.select(*columns)
+    if between is not None:
+        column, start, end = between
+        frame = frame.where((F.col(column) >= F.lit(start)) & (F.col(column) < F.lit(end)))
+    return profile_spark(frame, kinds, like=like, source=source, **options)

@@ -270,7 +270,7 @@ def _bound(name: str, value: float | None, limit: float | None, column: str, *, 
         return Check(name=name, success=False, column=column, observed=f"not measured: {undefined}",
                      expected=expected, severity="warn")
     held = value <= limit if upper else value >= limit
-    return Check(name=name, success=held, column=column, observed=f"{value:.4f}{where}", expected=expected)
+    return Check(name=name, success=held, column=column, observed=f"{value:.4f}{where}", expected=expected, value=value)
 
 
 def _agreement_checks(r: LabelQualityResult, t: LabelThresholds, col: str) -> Iterator[Check | None]:

@@ -154,22 +154,13 @@ class GateMixin(LineageMixin):
         Bad input becomes an ``error`` outcome and a gate raising its verdict a ``failed`` one:
         both are published, then fail the task without retry. Other errors propagate (retry).
         """
-        from airflow_provider_parity.exceptions import BadInputError, GateFailure
-        from airflow_provider_parity.outcomes.convert import from_error, from_gate_failure
+        from airflow_provider_parity.outcomes.convert import decide
         from airflow_provider_parity.outcomes.model import utc_now
 
         started = utc_now()
         self._error, self._outcome = None, None
         try:
-            outcome = evaluate()
-        except BadInputError as exc:
-            self._error = exc
-            outcome = from_error(exc, gate=self.gate_kind, dataset=dataset, as_of=as_of)
-        except GateFailure as exc:
-            self._error = exc
-            # A failure may carry its checks (dbt's data tests): the outcome and lineage then name them.
-            outcome = getattr(exc, "outcome", None) or from_gate_failure(
-                exc, gate=self.gate_kind, dataset=dataset, as_of=as_of, checks=tuple(getattr(exc, "checks", ())))
+            outcome, self._error = decide(evaluate, gate=self.gate_kind, dataset=dataset, as_of=as_of)
         except BaseException as exc:
             self._error = exc
             raise

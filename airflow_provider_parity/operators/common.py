@@ -60,15 +60,18 @@ class HtmlReportLink(BaseOperatorLink):
     name = "Report"
 
     def get_link(self, operator: Any, *, ti_key: TaskInstanceKey) -> str:
-        from urllib.parse import quote
-
         from airflow.sdk.execution_time.xcom import XCom
 
         uri = XCom.get_value(ti_key=ti_key, key=XCOM_REPORT_HTML)
-        if not uri:
-            return ""
-        base = str(conf.get("api", "base_url", fallback="") or "").rstrip("/")
-        return f"{base}/parity/reports?uri={quote(str(uri), safe='')}"
+        return report_url(str(uri)) if uri else ""
+
+
+def report_url(uri: str) -> str:
+    """The api-server's page for the report at ``uri`` (``[api] base_url`` + ``/parity/reports?uri=``)."""
+    from urllib.parse import quote
+
+    base = str(conf.get("api", "base_url", fallback="") or "").rstrip("/")
+    return f"{base}/parity/reports?uri={quote(uri, safe='')}"
 
 
 def as_version(value: Any, name: str = "version") -> int | None:

@@ -63,9 +63,12 @@ class DataContractGateOperator(GateMixin, BaseOperator):
         delta_conn_id: a ``delta`` connection for a Delta table on object storage.
         storage_options: object-store options for Delta URIs (prefer ``delta_conn_id``).
         environment: ``"training"`` or ``"serving"``: expect only that side's columns.
-        engine: ``"duckdb"`` (default), ``"gx"`` or ``"arrow"``. With ``sql`` on a PostgreSQL
-            connection, the default engine runs the compiled rules in that database (only counts
-            and samples come back); otherwise the query's rows are fetched and checked here.
+        engine: ``"duckdb"`` (default), ``"gx"``, ``"arrow"`` or ``"spark"`` (the DuckDB engine's
+            SQL transpiled to Spark SQL, a Delta table read by delta-spark). With ``sql`` on a
+            PostgreSQL connection, the default engine runs the compiled rules in that database (only
+            counts and samples come back); otherwise the query's rows are fetched and then checked.
+        spark_conn_id: a ``parity_spark`` connection for ``engine="spark"`` (default: the active
+            session, else a local one).
         warn_only: report a violation as a warning and let downstream tasks run.
         as_of: the moment freshness is judged against (ISO 8601 with a zone; templated). Default:
             the run's data interval end, else its logical date, else run_after. DAGs that process
@@ -90,7 +93,8 @@ class DataContractGateOperator(GateMixin, BaseOperator):
         delta_conn_id: str | None = None,
         storage_options: dict[str, str] | None = None,
         environment: Literal["training", "serving"] | None = None,
-        engine: Literal["duckdb", "gx", "arrow"] = "duckdb",
+        engine: Literal["duckdb", "gx", "arrow", "spark"] = "duckdb",
+        spark_conn_id: str | None = None,
         warn_only: bool = False,
         as_of: str | None = None,
         report_dir: str | None = None,
@@ -100,7 +104,7 @@ class DataContractGateOperator(GateMixin, BaseOperator):
         name = "DataContractGateOperator"
         check_source(name, "data", data, sql, conn_id)
         check_text(name, "contract_path", contract_path)
-        check_choice(name, "engine", engine, ("duckdb", "gx", "arrow"))
+        check_choice(name, "engine", engine, ("duckdb", "gx", "arrow", "spark"))
         check_choice(name, "environment", environment, (None, "training", "serving"))
         check_number(name, "version", version)
         self.contract_path = contract_path
@@ -112,6 +116,7 @@ class DataContractGateOperator(GateMixin, BaseOperator):
         self.storage_options = storage_options
         self.environment = environment
         self.engine = engine
+        self.spark_conn_id = spark_conn_id
         self.warn_only = warn_only
         self.as_of = as_of
         self.report_dir = report_dir
@@ -122,6 +127,10 @@ class DataContractGateOperator(GateMixin, BaseOperator):
     def _load(self) -> Any:
         from airflow_provider_parity.validation.validate import open_data
 
+        if self.engine == "spark" and self.spark_conn_id:
+            from airflow_provider_parity.hooks.spark import SparkSessionHook
+
+            SparkSessionHook(self.spark_conn_id).get_conn()  # getOrCreate: the session the engine then uses
         if self.sql is not None:
             return open_sql(str(self.conn_id), self.sql, engine=self.engine)
         return open_data(self.data, engine=self.engine, version=as_version(self.version),

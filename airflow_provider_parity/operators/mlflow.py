@@ -243,16 +243,22 @@ class MlflowPromotionGateOperator(GateMixin, _MlflowOperator):
         from airflow_provider_parity.tracking.promotion import PromotionPolicy, promote
 
         version = None if self.challenger_version in (None, "", "None") else str(self.challenger_version)
+        policy = PromotionPolicy.coerce(self.policy)
         with self.hook().client() as client:
             try:
-                result = promote(client, self.model_name, PromotionPolicy.coerce(self.policy),
-                                 challenger_version=version, request_id=self._request_id(context),
-                                 report=self.report, before_switch=self.before_switch)
+                # With approval required the alias waits for a person (operators/approval.py).
+                result = promote(client, self.model_name, policy, challenger_version=version,
+                                 request_id=self._request_id(context), report=self.report,
+                                 before_switch=self.before_switch, hold=policy.approval == "required")
             except PromotionBlocked as exc:
                 self._note_version(client, exc.result.challenger, context)
                 exc.outcome = promotion_outcome(exc.result, str(exc), self._model_uri())  # type: ignore[attr-defined]
                 raise
-            self._note_version(client, result.champion, context)
+            self._note_version(client, result.decision.challenger if result.held else result.champion, context)
+        if result.held:
+            return promotion_outcome(result.decision, f"{self.model_name} v{result.decision.challenger} passed: "
+                                     f"{result.decision.reason}; awaiting approval", self._model_uri()).with_(
+                metrics={"promoted": False, "awaiting_approval": True, "champion": result.previous_champion})
         self.log.info("%s: champion is v%s (was %s)%s", self.model_name, result.champion,
                       result.previous_champion or "none", "" if result.promoted else ", already promoted")
         reason = (f"{self.model_name} v{result.champion} is champion (was {result.previous_champion or 'none'}): "
@@ -271,7 +277,8 @@ def promotion_outcome(decision: PromotionDecision, reason: str, model_uri: str) 
 
     checks = tuple(Check(name=f"{c.kind}({c.name})" if c.slice is None else f"{c.kind}({c.name}@{c.slice})",
                          success=c.passed, observed=None if c.observed is None else str(c.observed),
-                         expected=c.expected or None) for c in decision.checks)
+                         expected=c.expected or None,
+                         value=c.observed if isinstance(c.observed, (int, float)) else None) for c in decision.checks)
     return GateOutcome(gate="promotion", status="passed" if decision.passed else "failed",
                        blocking=not decision.passed, reason=reason, dataset=model_uri,
                        version=int(decision.challenger) if str(decision.challenger).isdigit() else None, checks=checks)

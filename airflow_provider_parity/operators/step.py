@@ -80,16 +80,10 @@ class ParityStepOperator(GateMixin, BaseOperator):
         return self._result
 
     def _evaluate(self) -> GateOutcome:
-        from airflow_provider_parity.outcomes.model import GateOutcome
-        from airflow_provider_parity.steps import run_step
+        from airflow_provider_parity.steps import run_step, step_outcome
 
         self._result = run_step(self.step, self.op_kwargs)
-        given = self._result.get("outcome")
-        if isinstance(given, Mapping):
-            return GateOutcome.from_dict(given)
-        summary = self._result.get("summary") or (self._result.get(self.gate or "") or {}).get("summary")
-        return GateOutcome(gate=self.gate or "step", status="passed", blocking=False,
-                           reason=str(summary or f"{self.step} passed"), dataset=next(iter(self.outputs), None))
+        return step_outcome(self.step, self._result, gate=self.gate or "step", dataset=next(iter(self.outputs), None))
 
     def _datasets(self, key: str) -> list[tuple[str, str | None]]:
         from airflow_provider_parity.steps import lineage_datasets
@@ -143,7 +137,8 @@ def parity_step(
         mode: override ``[parity] execution_mode`` (tests, or a step that must stay local).
         pod_kwargs: extra ``KubernetesPodOperator`` arguments (resources, node selector, ...).
         gate: the kind of gate the step is (see :class:`ParityStepOperator`); in pod mode the task
-            still blocks on failure, and the verdict task takes its reason from the failure callback.
+            still blocks on failure (the pod exits 1), and the pod appends the outcome to the ledger
+            itself (``parity step run --gate``), under the task try that started it.
         inputs: datasets the step reads, for lineage (see :class:`ParityStepOperator`).
         outputs: datasets the step writes, likewise.
         **kwargs: BaseOperator arguments (retries, pool, callbacks, ...).
@@ -156,7 +151,7 @@ def parity_step(
         return ParityStepOperator(task_id=task_id, step=step, op_kwargs=op_kwargs, gate=gate, inputs=inputs,
                                   outputs=outputs, **kwargs)
     return _pod_step(task_id=task_id, step=step, op_kwargs=dict(op_kwargs or {}), pod_kwargs=dict(pod_kwargs or {}),
-                     **kwargs)
+                     gate=gate, dataset=next(iter(outputs or []), None), **kwargs)
 
 
 _WHOLE_EXPRESSION = re.compile(r"^\s*\{\{(.*)\}\}\s*$", re.S)
@@ -192,8 +187,26 @@ def kwargs_template(op_kwargs: Mapping[str, Any]) -> str:
     return text
 
 
+# The task try a pod's gate outcome belongs to, rendered by Airflow like the other arguments.
+_POD_RUN = ('--run={"dag_id": {{ ti.dag_id | tojson }}, "run_id": {{ run_id | tojson }}, '
+            '"task_id": {{ ti.task_id | tojson }}, "map_index": {{ ti.map_index | tojson }}, '
+            '"try_number": {{ ti.try_number | tojson }}}')
+
+
+def _gate_arguments(gate: str | None, dataset: str | None) -> list[str]:
+    """What makes ``parity step run`` in a pod publish its gate outcome to the ledger itself:
+    the pod's result travels through its return.json, but the ledger row must not depend on the
+    worker that started it."""
+    if not gate:
+        return []
+    from airflow_provider_parity.operators.base import ledger_uri
+
+    dataset_arg = [f"--dataset={dataset}"] if dataset else []
+    return [f"--gate={gate}", *dataset_arg, f"--ledger={ledger_uri()}", _POD_RUN]
+
+
 def _pod_step(*, task_id: str, step: str, op_kwargs: dict[str, Any], pod_kwargs: dict[str, Any],
-              **kwargs: Any) -> BaseOperator:
+              gate: str | None = None, dataset: str | None = None, **kwargs: Any) -> BaseOperator:
     from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 
     from airflow_provider_parity.exceptions import ConfigurationError
@@ -208,7 +221,8 @@ def _pod_step(*, task_id: str, step: str, op_kwargs: dict[str, Any], pod_kwargs:
         # KubernetesPodOperator templates `arguments`, so Jinja in op_kwargs renders as it does locally.
         # One "--kwargs=<json>" word: a DAG rendering templates as native objects would otherwise turn
         # the JSON text into a dict.
-        "arguments": [step, f"--kwargs={kwargs_template(op_kwargs)}", f"--xcom-file={POD_XCOM_FILE}"],
+        "arguments": [step, f"--kwargs={kwargs_template(op_kwargs)}", f"--xcom-file={POD_XCOM_FILE}",
+                      *_gate_arguments(gate, dataset)],
         "do_xcom_push": True,
         "get_logs": True,
         "on_finish_action": "delete_succeeded_pod",

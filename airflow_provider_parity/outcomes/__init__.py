@@ -10,22 +10,13 @@ Example:
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from airflow_provider_parity.lazy import lazy_exports
 
-_EXPORTS = {
+__all__, __getattr__ = lazy_exports(__name__, {
     "Check": "airflow_provider_parity.outcomes.model",
     "GateOutcome": "airflow_provider_parity.outcomes.model",
     "RunIdentity": "airflow_provider_parity.outcomes.model",
     "coerce_outcomes": "airflow_provider_parity.outcomes.model",
     "append_outcome": "airflow_provider_parity.outcomes.ledger",
     "read_outcomes": "airflow_provider_parity.outcomes.ledger",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+})

@@ -7,6 +7,7 @@ of a reason and the meaning of a status are decided here once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_parity.outcomes.model import Check, GateOutcome, OutcomeStatus, clip
@@ -23,7 +24,8 @@ def from_validation(result: ValidationResult, *, gate: str = "contract", name: s
                     as_of: str | None = None, fingerprint: str | None = None) -> GateOutcome:
     """A contract validation: every rule a check; a violation blocks unless warn-only."""
     checks = tuple(Check(name=r.rule, success=r.success, column=r.column, observed=clip(r.observed),
-                         expected=clip(r.expected), severity="warn" if result.warn_only else "error")
+                         expected=clip(r.expected), severity="warn" if result.warn_only else "error",
+                         value=r.unexpected_fraction)
                    for r in result.rules)
     status: OutcomeStatus = result.status
     return GateOutcome(
@@ -50,16 +52,16 @@ def _drift_checks(result: DriftResult) -> tuple[Check, ...]:
                 observed += f", {check.detail}"
             checks.append(Check(name=f"{check.check}({feat.name})", success=not check.fired, column=feat.name,
                                 observed=clip(observed), expected=f"{check.check} {relation} {check.threshold:.4g}",
-                                severity=severity))
+                                severity=severity, value=check.value))
         if not getattr(feat, "checks", None):  # results written before the checks existed
             value = "n/a" if feat.value is None else f"{feat.value:.4g}"
             checks.append(Check(name=f"drift({feat.name})", success=feat.status != "failed", column=feat.name,
                                 observed=f"{feat.metric}={value}", expected=f"{feat.metric} within {feat.threshold:.4g}",
-                                severity=severity))
+                                severity=severity, value=feat.value))
     if result.row_count is not None:
         rc = result.row_count
         checks.append(Check(name="row_count_change", success=rc.passed, observed=f"ratio {rc.ratio}",
-                            expected=f"within [{rc.min_ratio}, {rc.max_ratio}]"))
+                            expected=f"within [{rc.min_ratio}, {rc.max_ratio}]", value=rc.ratio))
     return tuple(checks)
 
 
@@ -90,10 +92,12 @@ def _skew_checks(result: SkewResult) -> tuple[Check, ...]:
             observed += f", e.g. {feat.examples[0].describe()}"
         checks.append(Check(name=f"feature_skew({feat.name})", success=feat.passed, column=feat.name,
                             observed=clip(observed),
-                            expected=f"<= {feat.max_mismatch_rate:.4%} of entities beyond {feat.tolerance}"))
+                            expected=f"<= {feat.max_mismatch_rate:.4%} of entities beyond {feat.tolerance}",
+                            value=feat.mismatch_rate))
     checks.append(Check(name="missing_offline", success=result.missing_passed,
                         observed=f"{result.missing_rate:.4%} of requests ({result.missing} of {result.requests})",
-                        expected=f"<= {result.max_missing_rate:.4%} without an offline row as of served_at"))
+                        expected=f"<= {result.max_missing_rate:.4%} without an offline row as of served_at",
+                        value=result.missing_rate))
     return tuple(checks)
 
 
@@ -134,6 +138,27 @@ def from_gate_failure(exc: BaseException, *, gate: str, name: str | None = None,
                        version=version, contract=contract, as_of=as_of, checks=checks, metrics=dict(metrics or {}))
 
 
+def decide(evaluate: Callable[[], GateOutcome], *, gate: str, dataset: str | None = None,
+           as_of: str | None = None) -> tuple[GateOutcome, BaseException | None]:
+    """Run a gate and return its outcome with the error that decided it, if one did.
+
+    The one mapping from exceptions to outcomes, for the operators and for ``parity step run
+    --gate`` in a pod: bad input is an ``error`` outcome, a raised verdict a ``failed`` one (with
+    the checks it carries, e.g. dbt's tests). Anything else is an infrastructure failure and
+    propagates, so the task retries.
+    """
+    from airflow_provider_parity.exceptions import BadInputError, GateFailure
+
+    try:
+        return evaluate(), None
+    except BadInputError as exc:
+        return from_error(exc, gate=gate, dataset=dataset, as_of=as_of), exc
+    except GateFailure as exc:
+        outcome = getattr(exc, "outcome", None) or from_gate_failure(
+            exc, gate=gate, dataset=dataset, as_of=as_of, checks=tuple(getattr(exc, "checks", ())))
+        return outcome, exc
+
+
 def from_freshness(result: Any, *, contract: str | None = None, name: str | None = None) -> GateOutcome:
     """A freshness observation (``delta.freshness.FreshnessResult``): stale blocks."""
     from airflow_provider_parity.delta.storage import redact_uri
@@ -156,7 +181,7 @@ def from_completeness(result: Any, *, contract: str | None = None, name: str | N
 
     checks = tuple(Check(name=f"completeness({c.column})", success=c.passed, column=c.column,
                          observed="no rows" if c.non_null_ratio is None else f"non-null ratio {c.non_null_ratio:.4f}",
-                         expected=f">= {c.min_ratio:.4f}") for c in result.columns)
+                         expected=f">= {c.min_ratio:.4f}", value=c.non_null_ratio) for c in result.columns)
     failed = [c for c in checks if not c.success]
     where = f"{redact_uri(result.uri)} v{result.version}"
     owner = f"contract {contract}: " if contract else ""

@@ -186,20 +186,35 @@ def read_table_cached(ledger_uri: str, columns: Sequence[str], *,
     with _store_errors(uri):
         if not DeltaTable.is_deltatable(uri, options):
             return None
-        version = DeltaTable(uri, storage_options=options).version()
+        delta = DeltaTable(uri, storage_options=options)
+        version = delta.version()
     key = (uri, tuple(columns))
     with _CACHE_LOCK:
         cached = _CACHE.get(key)
     if cached is not None and cached[0] == version:
         return cached[1]
-    table = read_table(uri, storage_options=storage_options, columns=columns)
+    table = _read_rolled_up(delta, uri, columns, storage_options)
+    if table is None:
+        table = read_table(uri, storage_options=storage_options, columns=columns)
     with _CACHE_LOCK:
         _CACHE[key] = (version, table)
     return table
 
 
+def _read_rolled_up(delta: Any, uri: str, columns: Sequence[str],
+                    storage_options: Mapping[str, str] | None) -> pa.Table | None:
+    """:func:`read_table`'s answer through the rollup ``compact_ledger`` leaves (None: no usable rollup)."""
+    from airflow_provider_parity.outcomes.rollup import read_rollup
+
+    wanted = list(dict.fromkeys([*columns, "finished_at", "outcome_id"]))
+    with _store_errors(uri):
+        data = read_rollup(delta, uri, wanted, storage_options=storage_options)
+    return None if data is None else data.sort_by([("finished_at", "ascending"), ("outcome_id", "ascending")])
+
+
 def compact_ledger(ledger_uri: str, *, storage_options: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Rewrite the ledger's small files (one per append) into few large ones per day partition.
+    """Rewrite the ledger's small files (one per append) into few large ones per day partition, then
+    write the rollup cold readers use (``outcomes/rollup.py``).
 
     Every gate outcome is its own commit and file, so a year of daily runs is thousands of files and
     a read opens each. Run it daily (e.g. at the end of the DAG that monitors the gates) or whenever
@@ -214,10 +229,14 @@ def compact_ledger(ledger_uri: str, *, storage_options: Mapping[str, str] | None
     from deltalake import DeltaTable
 
     from airflow_provider_parity.delta.storage import normalize_table_uri
+    from airflow_provider_parity.outcomes.rollup import build_rollup
 
     uri = normalize_table_uri(ledger_uri)
     with _store_errors(uri):
-        return dict(DeltaTable(uri, storage_options=dict(storage_options or {}) or None).optimize.compact())
+        metrics = dict(DeltaTable(uri, storage_options=dict(storage_options or {}) or None).optimize.compact())
+        # Every column but the whole-outcome JSON: what the view and the monitoring read, in one file.
+        build_rollup(uri, [f.name for f in ledger_schema() if f.name != "outcome"], storage_options=storage_options)
+    return metrics
 
 
 def _since(value: datetime | date | str | None) -> datetime | None:

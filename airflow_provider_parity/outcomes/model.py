@@ -55,12 +55,26 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+def _number(value: Any) -> float | None:
+    """A finite float, or None (NaN, infinities, text and booleans are not measurements)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "item"):
+        return None
+    number = float(value.item() if hasattr(value, "item") else value)
+    return number if math.isfinite(number) else None
+
+
 @dataclass(frozen=True)
 class Check:
     """One thing a gate checked: what, where, observed versus expected, and whether it held.
 
     These become OpenLineage ``dataQualityAssertions`` (``actual`` is ``observed``), the rows of
     the report, and the "which check fired" of a blocked run.
+
+    ``value`` is the observed number, exact, when the check measured one (``observed`` is its
+    rounded text): for a contract rule the fraction of rows that broke it (for ``not_null`` and
+    ``completeness`` rules, the null ratio), for the completeness gate the non-null ratio, for a
+    drift check its score, for per-entity skew the mismatch rate, for a promotion's metric check
+    the challenger's metric. Outcomes written before it existed read back with ``None``.
     """
 
     name: str
@@ -69,6 +83,10 @@ class Check:
     observed: str | None = None
     expected: str | None = None
     severity: Severity = "error"
+    value: float | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "value", _number(self.value))
 
     def message(self) -> str:
         where = f"{self.name}" if not self.column or self.column in self.name else f"{self.name}({self.column})"
@@ -79,7 +97,7 @@ class Check:
         return cls(name=str(data["name"]), success=bool(data["success"]), column=data.get("column"),
                    observed=None if data.get("observed") is None else str(data["observed"]),
                    expected=None if data.get("expected") is None else str(data["expected"]),
-                   severity="warn" if data.get("severity") == "warn" else "error")
+                   severity="warn" if data.get("severity") == "warn" else "error", value=data.get("value"))
 
 
 @dataclass(frozen=True)

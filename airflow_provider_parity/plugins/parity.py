@@ -13,10 +13,13 @@ Mounted at ``/parity`` on the api-server (Airflow 3's ``fastapi_apps``):
 * ``GET /parity/``: the datasets in the ledger with their latest outcome per gate (the "Parity"
   entry of Airflow's navigation, an external view).
 * ``GET /parity/datasets/{dataset}`` (the ledger's URI, url-encoded, or its last path segment):
-  every gate outcome with its reason and report links, the blocked days, drift per feature over
-  time, freshness.
-* ``GET /parity/models/{name}``: champion, challenger, the alias history with its reasons and
-  explain links; ``GET /parity/models/{name}/explain?old=&new=``: what changed between two versions.
+  every gate outcome with its reason and report links, the blocked days, the contract versions with
+  their diffs, drift per feature and per-entity skew over time, freshness, SLO attainment.
+* ``GET /parity/models/{name}``: champion, challenger, the alias history with its reasons, the
+  approval decisions, a rollback form and explain links; ``POST /parity/models/{name}/rollback``: the
+  form's rollback (CSRF-safe: ``plugins/forms.py``); ``GET /parity/models/{name}/explain?old=&new=``:
+  what changed between two versions.
+* ``GET /parity/drift?uri=``: a drift report by segment (the dataset page links each day's).
 
 The pages are an external view served by this FastAPI app rather than a React app: the image has
 no npm build step, the provider stays one Python package, and the pages sit behind the api-server's
@@ -49,32 +52,33 @@ def create_app() -> Any:
     from fastapi import Depends, FastAPI, HTTPException, Query
     from fastapi.responses import JSONResponse, Response
 
-    from airflow_provider_parity.exceptions import DataError, ServiceUnavailable
+    from airflow_provider_parity.exceptions import ServiceUnavailable
 
     try:
         from airflow.api_fastapi.core_api.security import get_user
 
         dependencies = [Depends(get_user)]
+        user = Depends(get_user)  # cached per request: the app-level check already resolved it
     except ImportError:  # pragma: no cover - Airflow without the API server's security module
-        dependencies = []
+        dependencies, user = [], Depends(lambda: None)
     app = FastAPI(title="Parity", dependencies=dependencies)
 
     @app.get("/reports")
     def report(uri: str = Query(..., description="the report's URI (the report_html or report_json XCom)")) -> Response:
-        from airflow_provider_parity.artifacts import ArtifactStore
-        from airflow_provider_parity.operators.base import report_root, storage_options
-
-        root = report_root().rstrip("/")
-        if not (uri == root or uri.startswith(root + "/")) or ".." in uri.split("/"):
-            raise HTTPException(status_code=403, detail="only reports under [parity] report_dir are served")
-        try:
-            data = ArtifactStore(storage_options()).read_bytes(uri)
-        except DataError:
-            raise HTTPException(status_code=404, detail="no such report") from None
-        except ServiceUnavailable as exc:
-            raise HTTPException(status_code=503, detail=str(exc)) from None
         media = "text/html; charset=utf-8" if uri.endswith(".html") else "application/json"
-        return Response(content=data, media_type=media)
+        return Response(content=_report_bytes(uri), media_type=media)
+
+    @app.get("/drift")
+    def drift_segments(uri: str = Query(..., description="a drift report's JSON URI")) -> Response:
+        import json
+
+        from airflow_provider_parity.reports.view import render_segments
+
+        try:
+            found = json.loads(_report_bytes(uri))
+        except ValueError:
+            raise HTTPException(status_code=400, detail="not a JSON drift report") from None
+        return Response(content=render_segments(found, uri), media_type="text/html; charset=utf-8")
 
     @app.get("/outcomes")
     def outcomes(dataset: str | None = None, gate: str | None = None, since: str | None = None) -> JSONResponse:
@@ -99,14 +103,16 @@ def create_app() -> Any:
             raise HTTPException(status_code=503, detail=str(exc)) from None
         return Response(content=text, media_type="text/plain; version=0.0.4; charset=utf-8")
 
-    _add_pages(app)
+    _add_pages(app, user)
     return app
 
 
-def _add_pages(app: FastAPI) -> None:
+def _add_pages(app: FastAPI, user: Any) -> None:
     """The HTML pages of the view (the external view's navigation entry opens ``/parity/``)."""
+    from urllib.parse import quote
+
     from fastapi import HTTPException
-    from fastapi.responses import HTMLResponse
+    from fastapi.responses import HTMLResponse, Response
 
     @app.get("/", response_class=HTMLResponse)
     def index(request: Request) -> HTMLResponse:
@@ -118,22 +124,55 @@ def _add_pages(app: FastAPI) -> None:
     def dataset_page(request: Request, dataset: str) -> HTMLResponse:
         from airflow_provider_parity.reports.view import PAGE_COLUMNS, render_dataset
 
-        page = render_dataset(_ledger(PAGE_COLUMNS), dataset, base=_base(request))
+        table = _ledger(PAGE_COLUMNS)
+        diffs, contract = _recorded_contracts(table, dataset)
+        page = render_dataset(table, dataset, base=_base(request), contract_diffs=diffs,
+                              slo_lines=_slo_lines(table, dataset, contract))
         if page is None:
             raise HTTPException(status_code=404, detail=f"no outcome in the ledger for dataset {dataset!r}")
         return HTMLResponse(page)
 
     @app.get("/models/{name}", response_class=HTMLResponse)
-    def model_page(request: Request, name: str) -> HTMLResponse:
+    def model_page(request: Request, name: str, who: Any = user) -> HTMLResponse:
+        from airflow_provider_parity.plugins.forms import form_token, user_name
         from airflow_provider_parity.reports.view import render_model
+        from airflow_provider_parity.tracking.approval import approvals_of
         from airflow_provider_parity.tracking.history import read_history
 
         with _mlflow() as client:
             model = _registered(client, name)
-            versions = sorted((v.version for v in client.search_model_versions(f"name='{_quoted(name)}'")), key=int)
+            found = sorted(client.search_model_versions(f"name='{_quoted(name)}'"), key=lambda v: int(v.version))
             history = read_history(client, name)
-        return HTMLResponse(render_model(name, aliases=dict(model.aliases or {}), versions=[str(v) for v in versions],
-                                         history=history, base=_base(request)))
+        return HTMLResponse(render_model(name, aliases=dict(model.aliases or {}), versions=[str(v.version) for v in found],
+                                         history=history, base=_base(request), token=form_token(user_name(who), name),
+                                         approvals=approvals_of(found)))
+
+    @app.post("/models/{name}/rollback")
+    async def rollback_post(request: Request, name: str, who: Any = user) -> Response:
+        from fastapi.responses import RedirectResponse
+        from starlette.concurrency import run_in_threadpool
+
+        from airflow_provider_parity.commands.rollback import request_id
+        from airflow_provider_parity.exceptions import ConfigurationError
+        from airflow_provider_parity.plugins.forms import check_post, user_name
+        from airflow_provider_parity.tracking.rollback import rollback
+
+        by = user_name(who)
+        try:
+            form = check_post(request.headers, await request.body(), user=by, model=name)
+        except PermissionError as exc:
+            raise HTTPException(status_code=403, detail=str(exc)) from None
+
+        def act() -> None:
+            with _mlflow() as client:
+                rollback(client, name, reason=form.get("reason", ""), to_version=form.get("to") or None,
+                         request_id=request_id("view", by))
+
+        try:
+            await run_in_threadpool(act)
+        except ConfigurationError as exc:
+            raise HTTPException(status_code=400, detail=str(exc)) from None
+        return RedirectResponse(f"{_base(request)}/models/{quote(name, safe='')}", status_code=303)
 
     @app.get("/models/{name}/explain", response_class=HTMLResponse)
     def explain_page(name: str, new: str, old: str | None = None) -> HTMLResponse:
@@ -147,6 +186,63 @@ def _add_pages(app: FastAPI) -> None:
             except ConfigurationError as exc:
                 raise HTTPException(status_code=404, detail=str(exc)) from None
         return HTMLResponse(render_explain(report))
+
+
+def _report_bytes(uri: str) -> bytes:
+    """A report from the artifact store; only under ``[parity] report_dir`` (403), missing 404, outage 503."""
+    from fastapi import HTTPException
+
+    from airflow_provider_parity.artifacts import ArtifactStore
+    from airflow_provider_parity.exceptions import DataError, ServiceUnavailable
+    from airflow_provider_parity.operators.base import report_root, storage_options
+
+    root = report_root().rstrip("/")
+    if not (uri == root or uri.startswith(root + "/")) or ".." in uri.split("/"):
+        raise HTTPException(status_code=403, detail="only reports under [parity] report_dir are served")
+    try:
+        return ArtifactStore(storage_options()).read_bytes(uri)
+    except DataError:
+        raise HTTPException(status_code=404, detail="no such report") from None
+    except ServiceUnavailable as exc:
+        raise HTTPException(status_code=503, detail=str(exc)) from None
+
+
+def _recorded_contracts(table: Any, dataset: str) -> tuple[dict[str, list[str]], Any]:
+    """The dataset's contract diffs, and its newest contract, from the contracts training runs recorded in
+    MLflow (({}, None): no MLflow configured or reachable: the page still lists the versions)."""
+    import os
+
+    from fastapi import HTTPException
+
+    from airflow_provider_parity.compat import parity_option
+    from airflow_provider_parity.reports.contract_history import contract_diffs, recorded_contract
+    from airflow_provider_parity.reports.view import dataset_contracts
+
+    versions = dataset_contracts(table, dataset)
+    if not versions or not (parity_option("mlflow_conn_id", "") or os.environ.get("MLFLOW_TRACKING_URI")):
+        return {}, None
+    try:
+        with _mlflow() as client:
+            return contract_diffs(client, versions), recorded_contract(client, versions[-1].ref)
+    except HTTPException:
+        return {}, None
+
+
+def _slo_lines(table: Any, dataset: str, contract: Any) -> list[str]:
+    """The SLO report of the dataset's newest contract over its windows (the outcomes of those days only)."""
+    from datetime import UTC, datetime
+
+    from airflow_provider_parity.operators.base import ledger_uri
+    from airflow_provider_parity.outcomes.ledger import read_outcomes
+    from airflow_provider_parity.reports.view import resolve_dataset
+    from airflow_provider_parity.slo.attainment import lookback, measure
+    from airflow_provider_parity.slo.report import report_lines
+
+    if contract is None or contract.slos is None or (uri := resolve_dataset(table, dataset)) is None:
+        return []
+    now = datetime.now(UTC)
+    found = read_outcomes(ledger_uri(), storage_options=_storage_options(), dataset=uri, since=now - lookback([contract]))
+    return report_lines([contract], measure(contract, found, now=now), now)
 
 
 def _base(request: Any) -> str:

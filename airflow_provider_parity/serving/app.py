@@ -278,6 +278,7 @@ def _log_rows(batch: pa.Table, request_id: str, model_version: str, versions: li
 
 def predict(service: Service, request: PredictRequest) -> PredictResponse:
     """One request: lookup, boundary check, policy, prediction, log (see the module docstring)."""
+    from airflow_provider_parity.transform.request_time import model_inputs
     from airflow_provider_parity.validation import check_batch
 
     entities = _entity_tuples(service, request.entities)
@@ -296,7 +297,9 @@ def predict(service: Service, request: PredictRequest) -> PredictResponse:
     known = [i for i, row in enumerate(lookup.rows) if row is not None]
     predictions: list[float | None] = [None] * len(entities)
     if known:
-        scores = service.champion.predict(model, batch.take(known).select(service.features))
+        # Request-time features by the rule the training set was built with (defined once: transform.request_time).
+        inputs = model_inputs(batch.take(known), service.features, datetime.now(UTC))
+        scores = service.champion.predict(model, inputs)
         for i, score in zip(known, scores, strict=True):
             predictions[i] = score
     request_id = uuid.uuid4().hex

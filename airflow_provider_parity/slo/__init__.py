@@ -12,10 +12,9 @@ Example:
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from airflow_provider_parity.lazy import lazy_exports
 
-_EXPORTS = {
+__all__, __getattr__ = lazy_exports(__name__, {
     "SloEvent": "airflow_provider_parity.slo.events",
     "slo_events": "airflow_provider_parity.slo.events",
     "dataset_key": "airflow_provider_parity.slo.events",
@@ -23,12 +22,4 @@ _EXPORTS = {
     "measure": "airflow_provider_parity.slo.attainment",
     "render_rules": "airflow_provider_parity.slo.rules",
     "render": "airflow_provider_parity.slo.metrics",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+})

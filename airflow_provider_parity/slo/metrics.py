@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from airflow_provider_parity.outcomes.model import GateOutcome
+from airflow_provider_parity.outcomes.model import Check, GateOutcome
 from airflow_provider_parity.slo import names
 from airflow_provider_parity.slo.events import contract_version, dataset_key, finished, moment, slo_events
 
@@ -37,7 +37,11 @@ _HELP = {
     names.DRIFT_SCORE_MAX: ("gauge", "The largest drift score of the gate's latest comparison."),
     names.DRIFT_FEATURE_FAILED: ("gauge", "1 when the feature's drift check fired in the gate's latest comparison."),
     names.CHAMPION_VERSION: ("gauge", "The model version the latest passed promotion made champion."),
+    names.NULL_RATIO: ("gauge", "Null ratio of a critical column in the gate's latest outcome (exact)."),
+    names.SKEW_RATE: ("gauge", "Share of entities whose served feature differs from the offline one (latest outcome)."),
+    names.MODEL_METRIC: ("gauge", "The champion's metric per slice, as its promotion gate checked it."),
 }
+_NULL_RULES = ("not_null(", "completeness(")
 
 
 def _escape(value: str) -> str:
@@ -111,12 +115,47 @@ def _latest(outcomes: list[GateOutcome], families: dict[str, Samples]) -> None:
             families[names.CHAMPION_VERSION][(("model", dataset_key(o)),)] = o.version
 
 
+def _exact_labels(o: GateOutcome) -> Labels:
+    return (("dataset", dataset_key(o)), ("contract_version", contract_version(o)), ("gate", o.label))
+
+
+def _null_ratio(o: GateOutcome, check: Check) -> float | None:
+    """The null ratio a check measured: a contract rule's value is the null share, the completeness gate's the non-null one."""
+    if check.value is None or not check.column or not check.name.startswith(_NULL_RULES):
+        return None
+    if o.gate == "completeness":
+        return round(1.0 - check.value, 12)
+    return check.value if o.gate in ("contract", "dbt") else None
+
+
+def _exact(outcomes: list[GateOutcome], families: dict[str, Samples]) -> None:
+    """Null ratio per critical column, skew rate per feature, champion metrics per slice: the checks'
+    exact values from each gate's latest outcome only (a column or contract version a newer outcome
+    no longer has disappears instead of lingering with an old value)."""
+    latest = {(dataset_key(o), o.label): o for o in outcomes}
+    for o in latest.values():
+        for check in o.checks:
+            ratio = _null_ratio(o, check)
+            if ratio is not None:
+                families[names.NULL_RATIO][(*_exact_labels(o), ("column", str(check.column)))] = ratio
+            if check.value is not None and check.column and check.name.startswith("feature_skew("):
+                families[names.SKEW_RATE][(*_exact_labels(o), ("feature", check.column))] = check.value
+    champions = {dataset_key(o): o for o in outcomes if o.gate == "promotion" and o.status == "passed"}
+    for model, o in champions.items():
+        for check in o.checks:
+            if check.value is not None and check.name.startswith("metric(") and check.name.endswith(")"):
+                metric, _, part = check.name[len("metric("):-1].partition("@")
+                labels: Labels = (("metric", metric), ("model", model), ("slice", part or "overall"))
+                families[names.MODEL_METRIC][labels] = check.value
+
+
 def render_outcomes(outcomes: Iterable[GateOutcome]) -> str:
     """The exposition text for ``outcomes`` (oldest first)."""
     ordered = list(outcomes)
     families: dict[str, Samples] = {name: {} for name in _HELP}
     _counters(ordered, families)
     _latest(ordered, families)
+    _exact(ordered, families)
     lines = []
     for name, (kind, text) in _HELP.items():
         samples = families[name]

@@ -20,6 +20,10 @@ ROWS = "parity_rows"  # {dataset, gate}: rows the gate saw
 DRIFT_SCORE_MAX = "parity_drift_score_max"  # {dataset, gate}: the largest drift score of the latest comparison
 DRIFT_FEATURE_FAILED = "parity_drift_feature_failed"  # {dataset, gate, feature}: 1 when the feature's check fired
 CHAMPION_VERSION = "parity_champion_version"  # {model}: the version the latest passed promotion made champion
+# Exact gauges from the checks' numeric values (GateOutcome Check.value) of each gate's latest outcome.
+NULL_RATIO = "parity_null_ratio"  # {dataset, contract_version, gate, column}: critical columns (not_null/completeness)
+SKEW_RATE = "parity_feature_skew_rate"  # {dataset, contract_version, gate, feature}: share of entities mismatched
+MODEL_METRIC = "parity_model_metric"  # {model, slice, metric}: the champion's metrics, as its promotion checked them
 
 # Recording rules (level:metric:operation, as Prometheus' naming guide says).
 ERROR_RATIO = "parity:slo_error_ratio:rate{window}"

@@ -36,6 +36,11 @@ PROMOTION_REASON = "parity.promotion.reason"
 PROMOTION_AT = "parity.promotion.evaluated_at"
 ROLLBACK_REASON = "parity.rollback.reason"
 ROLLBACK_AT = "parity.rollback.at"
+APPROVAL_STATUS = "parity.approval.status"
+"""``approved`` or ``rejected``: a person's answer when the policy requires approval."""
+APPROVAL_BY = "parity.approval.by"
+APPROVAL_REASON = "parity.approval.reason"
+APPROVAL_AT = "parity.approval.at"
 
 # Registered-model tag.
 CHAMPION_HISTORY = "parity.champion.history"

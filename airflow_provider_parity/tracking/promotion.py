@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from mlflow import MlflowClient
 
 CheckKind = Literal["gate", "metric", "interval"]
+Approval = Literal["none", "required"]
+OnTimeout = Literal["block", "approve"]
 _REASON_LIMIT = 4000
 
 
@@ -81,10 +83,21 @@ class PromotionPolicy:
     min_interval: str | None = None
     """Minimum time since the current champion was promoted, e.g. ``"24h"``."""
     metric_key: str = keys.DEFAULT_METRIC_KEY
+    approval: Approval = "none"
+    """``required``: a challenger that passed waits for a person's approval before the alias moves."""
+    on_timeout: OnTimeout = "block"
+    """What an unanswered approval request becomes after ``approval_timeout``: ``block`` or ``approve``."""
+    approval_timeout: str | None = None
+    """How long an approval request waits, e.g. ``"24h"`` (None: until someone answers)."""
 
     def __post_init__(self) -> None:
-        if self.min_interval is not None:
-            _interval_seconds(self.min_interval)
+        for what, interval in (("min_interval", self.min_interval), ("approval_timeout", self.approval_timeout)):
+            if interval is not None:
+                _interval_seconds(interval, what)
+        if self.approval not in ("none", "required"):
+            raise ConfigurationError(f"approval must be 'none' or 'required', got {self.approval!r}")
+        if self.on_timeout not in ("block", "approve"):
+            raise ConfigurationError(f"on_timeout must be 'block' or 'approve', got {self.on_timeout!r}")
         if "{metric}" not in self.metric_key:
             raise ConfigurationError(f"metric_key {self.metric_key!r} must contain {{metric}}")
 
@@ -135,13 +148,13 @@ def _no_unknown(data: Mapping[str, Any], kind: type, what: str) -> None:
         raise ConfigurationError(f"{what}: unknown keys {sorted(unknown)}")
 
 
-def _interval_seconds(text: str) -> float:
+def _interval_seconds(text: str, what: str = "min_interval") -> float:
     from airflow_provider_parity.contracts.model import parse_duration
 
     try:
         return parse_duration(text).total_seconds()
     except ValueError as exc:
-        raise ConfigurationError(f"min_interval: {exc}") from None
+        raise ConfigurationError(f"{what}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -180,6 +193,8 @@ class PromotionResult:
     """True when this call switched the alias; False when the challenger was already champion."""
     previous_champion: str | None
     champion: str
+    held: bool = False
+    """True when the decision passed but the alias waits for approval (``champion`` is then the current one)."""
 
 
 def gate_checks(policy: PromotionPolicy, tags: Mapping[str, str]) -> list[Check]:
@@ -276,7 +291,8 @@ def evaluate(policy: PromotionPolicy, challenger: VersionInfo, champion: Version
 
 def promote(client: MlflowClient, name: str, policy: PromotionPolicy | Mapping[str, Any], *,
             challenger_version: str | int | None = None, now: datetime | None = None, request_id: str | None = None,
-            report: bool = True, before_switch: Callable[[PromotionDecision], None] | None = None) -> PromotionResult:
+            report: bool = True, before_switch: Callable[[PromotionDecision], None] | None = None,
+            hold: bool = False, note: str = "") -> PromotionResult:
     """Move the ``champion`` alias to the challenger if the policy passes.
 
     Order of writes: the decision (model-version tags and, with ``report``, the comparison report
@@ -294,9 +310,12 @@ def promote(client: MlflowClient, name: str, policy: PromotionPolicy | Mapping[s
         report: log the comparison report (JSON + HTML) on the challenger's run.
         before_switch: called with the passing decision just before the alias switch
             (e.g. a last external check); raising there aborts with the champion unchanged.
+        hold: decide and record, but leave the alias and the history alone: a passing challenger
+            then waits for approval (``tracking.approval``), its status tag ``awaiting_approval``.
+        note: appended to the history entry's reason (who approved and why).
 
     Returns:
-        The decision and what changed.
+        The decision and what changed (with ``hold``, ``promoted`` is False and ``held`` True).
 
     Raises:
         PromotionBlocked: the policy failed; the reason is also on the model version's tags.
@@ -320,9 +339,14 @@ def promote(client: MlflowClient, name: str, policy: PromotionPolicy | Mapping[s
     _record_decision(client, decision, challenger, champion, policy, report)
     if not decision.passed:
         raise PromotionBlocked(f"{name} v{target} not promoted over {_v(current)}: {decision.reason}", result=decision)
+    if hold:
+        client.set_model_version_tag(name, target, keys.PROMOTION_STATUS, "awaiting_approval")
+        return PromotionResult(decision=decision, promoted=False, previous_champion=current, champion=current or "",
+                               held=True)
+    reason = f"{decision.reason}; {note}" if note else decision.reason
     write_history(client, name, plan_promotion(history, challenger=target, champion=current,
                                                at=datetime.fromisoformat(decision.evaluated_at),
-                                               reason=decision.reason, request_id=request_id))
+                                               reason=reason, request_id=request_id))
     if before_switch is not None:
         before_switch(decision)
     client.set_registered_model_alias(name, keys.CHAMPION, target)

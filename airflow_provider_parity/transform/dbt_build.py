@@ -339,10 +339,14 @@ def _observed_expected(node: DbtNodeResult, sample: tuple[list[str], list[tuple[
     test = node.test or ""
     if test == "not_null":
         return f"{n} null rows", "0"
-    if test == "unique":
+    if test == "unique":  # dbt's own: one failure per repeated value, not per row
+        return f"{n} values occur more than once{_eg(examples)}", "each value once"
+    if test == "parity_unique":  # every row of a repeated value: the one meaning of duplicates
         return f"{n} duplicated values{_eg(examples)}", "each value once"
     if test == "accepted_values":
         return f"{n} unexpected values{_eg(examples)}", f"one of {args.get('values')}"
+    if test == "relationships":
+        return f"{n} rows without a match in {args.get('to')}.{args.get('field')}{_eg(examples)}", "0"
     if test in ("parity_between", "parity_regex") and "offending" in first:
         what = f"outside [{args.get('min', '-inf')}, {args.get('max', 'inf')}]" if test == "parity_between" \
             else f"not matching {args.get('regex')}"
@@ -357,7 +361,7 @@ def _observed_expected(node: DbtNodeResult, sample: tuple[list[str], list[tuple[
     if test == "parity_unique_combination":
         columns = ", ".join(args.get("columns", []))
         shown = [tuple(row[:-1]) for row in sample[1]] if sample and sample[1] else []
-        return f"{n} duplicated ({columns}) combinations{_eg(shown)}", "each combination once"
+        return f"{n} rows with a repeated key ({columns}){_eg(shown)}", "each combination once"
     if test == "parity_max_age" and "newest" in first:
         return f"newest value {first['newest']}", f"within {_duration(args.get('max_age_seconds'))} of {as_of or 'now'}"
     return f"{n} failing rows", "0"

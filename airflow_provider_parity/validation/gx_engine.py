@@ -82,7 +82,7 @@ def _observed(rule: Rule, result: dict[str, Any]) -> tuple[str, int | None, floa
 
 
 def run_suite(contract: Contract, table: pa.Table, *, environment: Environment | None = None,
-              now: datetime | None = None) -> list[RuleResult]:
+              now: datetime | None = None, references: Any = None) -> list[RuleResult]:
     """Validate ``table`` with Great Expectations and return one result per contract rule.
 
     Raises:
@@ -94,7 +94,8 @@ def run_suite(contract: Contract, table: pa.Table, *, environment: Environment |
     asset = context.data_sources.add_pandas("parity").add_dataframe_asset(contract.dataset.name)
     batch = asset.add_batch_definition_whole_dataframe("batch").get_batch(
         batch_parameters={"dataframe": to_pandas(table, contract)})
-    suite = to_expectation_suite(contract, environment, now=now)
+    # {} rather than None: a foreign key without its parent is bad input here, not left out as in an export.
+    suite = to_expectation_suite(contract, environment, now=now, references=references or {})
     rules = {rule.id: rule for rule in compile_rules(contract, environment)}
 
     quick = batch.validate(suite, result_format="BOOLEAN_ONLY")

@@ -23,6 +23,7 @@ from airflow_provider_parity.contracts.model import (
 )
 from airflow_provider_parity.contracts.rules import Rule, compile_rules
 from airflow_provider_parity.validation.preflight import schema_results
+from airflow_provider_parity.validation.references import References, parent_keys
 from airflow_provider_parity.validation.result import (
     RuleResult,
     ValidationResult,
@@ -79,6 +80,14 @@ def _offending(rule: Rule, arr: pa.ChunkedArray) -> pa.ChunkedArray | None:
     return None
 
 
+def _orphans(arr: pa.ChunkedArray, references: References | None, rule: Rule) -> pa.ChunkedArray:
+    """Rows whose non-null value the parent's key column lacks (a foreign key's offenders)."""
+    import pyarrow.compute as pc
+
+    keys = parent_keys(references, rule, arr.type)
+    return pc.and_(pc.is_valid(arr), pc.invert(pc.is_in(arr, value_set=keys)))
+
+
 def _duplicates(table: pa.Table, columns: list[str]) -> int:
     counts = table.select(columns).group_by(columns).aggregate([([], "count_all")])
     import pyarrow.compute as pc
@@ -87,7 +96,7 @@ def _duplicates(table: pa.Table, columns: list[str]) -> int:
     return int(pc.sum(repeated).as_py() or 0)
 
 
-def _evaluate(rule: Rule, table: pa.Table, now: datetime) -> RuleResult:
+def _evaluate(rule: Rule, table: pa.Table, now: datetime, references: References | None = None) -> RuleResult:
     import pyarrow.compute as pc
 
     n = table.num_rows
@@ -126,7 +135,7 @@ def _evaluate(rule: Rule, table: pa.Table, now: datetime) -> RuleResult:
         fraction = count / non_null if non_null else 0.0
         return RuleResult(**base, success=count == 0, observed=describe_unexpected(rule.kind, count, fraction, []),
                           unexpected_count=count, unexpected_fraction=fraction)
-    mask = _offending(rule, arr)
+    mask = _orphans(arr, references, rule) if rule.kind == "references" else _offending(rule, arr)
     if mask is not None:
         count = int(pc.sum(mask).as_py() or 0)
         fraction = count / non_null if non_null else 0.0
@@ -152,20 +161,23 @@ def to_arrow(batch: Any) -> pa.Table:
 
 
 def evaluate_rules(contract: Contract, table: pa.Table, *, environment: Environment | None = None,
-                   now: datetime | None = None, kinds: frozenset[str] | None = None) -> list[RuleResult]:
+                   now: datetime | None = None, kinds: frozenset[str] | None = None,
+                   references: References | None = None) -> list[RuleResult]:
     """Evaluate the contract's rules on ``table`` (whose schema is already known to match).
 
-    ``kinds``: rule kinds to leave out (None: evaluate every rule).
+    ``kinds``: rule kinds to leave out (None: evaluate every rule). ``references``: parent data
+    of ``references`` rules, by dataset name.
     """
     moment = now or datetime.now(UTC)
     skipped = kinds or frozenset()
-    return [_evaluate(rule, table, moment) for rule in compile_rules(contract, environment)
+    return [_evaluate(rule, table, moment, references) for rule in compile_rules(contract, environment)
             if rule.kind not in skipped]
 
 
 # Properties of a whole dataset, not of a batch of requests: a request log repeats customers,
 # and one request is not "fewer than 100 rows".
-DATASET_RULES = frozenset({"unique", "compound_unique", "row_count", "completeness"})
+# A foreign key needs the parent dataset, which a request does not carry.
+DATASET_RULES = frozenset({"unique", "compound_unique", "row_count", "completeness", "references"})
 
 
 def check_batch(contract: Contract, batch: Any, *, environment: Environment | None = "serving",

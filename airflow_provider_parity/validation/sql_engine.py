@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_parity.contracts.model import Contract, Environment, parse_duration
 from airflow_provider_parity.contracts.rules import Rule, compile_rules
-from airflow_provider_parity.exceptions import DataError
+from airflow_provider_parity.exceptions import DataError, EngineError
 from airflow_provider_parity.validation.native import SAMPLE_SIZE
 from airflow_provider_parity.validation.preflight import check_schema, logical_type
 from airflow_provider_parity.validation.result import (
@@ -145,17 +145,16 @@ def _plain_delta_files(path: str, version: int, storage_options: dict[str, str] 
     deletion vectors (rows deleted by the log). The file list is the log's (delta-rs), never a folder
     listing, which would include removed files.
     """
-    from airflow_provider_parity.delta.snapshot import open_table
+    from airflow_provider_parity.delta.snapshot import open_table, uses_column_mapping
     from airflow_provider_parity.delta.storage import normalize_table_uri
 
     uri = normalize_table_uri(path)
     if "://" in uri and not uri.startswith("file://"):
         return None
     table = open_table(uri, version, storage_options=storage_options)
-    metadata, protocol = table.metadata(), table.protocol()
-    if metadata.partition_columns or metadata.configuration.get("delta.columnMapping.mode", "none") != "none":
+    if table.metadata().partition_columns or uses_column_mapping(table):
         return None
-    if "deletionVectors" in (protocol.reader_features or []):
+    if "deletionVectors" in (table.protocol().reader_features or []):
         return None
     return [f.removeprefix("file://") for f in table.file_uris()] or None
 
@@ -247,6 +246,33 @@ def duplicates_sql(relation: str, columns: list[str], *, skip_nulls: bool) -> st
             f"GROUP BY {keys} HAVING count(*) > 1) AS parity_dups")
 
 
+def orphans_sql(relation: str, column: str, parent: str, parent_column: str, *, select: str = "count(*)") -> str:
+    """Child rows whose non-null value the parent lacks: a LEFT JOIN anti-join (dbt's relationships count)."""
+    col, key = _ident(column), _ident(parent_column)
+    return (f"SELECT {select} FROM {relation} AS child LEFT JOIN (SELECT DISTINCT {key} FROM {parent}) AS parent "
+            f"ON child.{col} = parent.{key} WHERE child.{col} IS NOT NULL AND parent.{key} IS NULL")
+
+
+def _orphans(src: SqlSource, rule: Rule, references: Any) -> tuple[int, list[Any]]:
+    """Count and a few values of a ``references`` rule's offending rows; the parent is scanned by DuckDB too."""
+    import pyarrow as pa
+
+    from airflow_provider_parity.validation.references import parent_column
+
+    if src.con is None:  # pushed down: the parent dataset is not in the connection's database
+        raise EngineError(f"{rule.id}: a references rule is not pushed down to {src.engine}; "
+                          "validate this sql= source with engine='arrow' (its rows are fetched)")
+    column, key = str(rule.column), str(rule.params["column"])
+    parent = f"parity_parent_{rule.params['dataset']}".replace(".", "_").replace("-", "_")
+    # DuckDB 2 refuses register() while a result is pending (the scan's fetchone leaves one): finish it first.
+    src.con.execute("SELECT 1").fetchall()
+    src.con.register(parent, pa.table({key: parent_column(references, rule)}))
+    count = src.con.execute(orphans_sql(src.relation, column, parent, key)).fetchall()[0]
+    rows = src.con.execute(orphans_sql(src.relation, column, parent, key, select=f"child.{_ident(column)}")
+                           + f" LIMIT {SAMPLE_SIZE}").fetchall()
+    return int(count[0]), [json_safe(r[0]) for r in rows]
+
+
 def _count_duplicates(src: SqlSource, columns: list[str], *, skip_nulls: bool) -> int:
     row = src.first(duplicates_sql(src.relation, columns, skip_nulls=skip_nulls))
     return int(row[0]) if row else 0
@@ -315,7 +341,7 @@ def _newest(value: Any) -> Any:
 
 
 def _result(rule: Rule, j: int, src: SqlSource, values: dict[str, Any], names: list[str],
-            now: datetime) -> RuleResult:
+            now: datetime, references: Any = None) -> RuleResult:
     n = values["n"]
     base: dict[str, Any] = {"rule": rule.id, "kind": rule.kind, "column": rule.column, "expected": rule.expected}
     if rule.kind == "row_count":
@@ -344,9 +370,11 @@ def _result(rule: Rule, j: int, src: SqlSource, values: dict[str, Any], names: l
         return RuleResult(**base, success=count == 0, observed=describe_unexpected(rule.kind, count, fraction, []),
                           unexpected_count=count, unexpected_fraction=fraction)
     count = int(values.get(f"r{j}") or 0)
-    fraction = count / non_null if non_null else 0.0
     sample: list[Any] = []
-    if count:
+    if rule.kind == "references":
+        count, sample = _orphans(src, rule, references)
+    fraction = count / non_null if non_null else 0.0
+    if count and not sample:
         arrow_type = src.schema.field(column).type
         rows = src.records(f"SELECT {_ident(column)} FROM {src.relation} "
                            f"WHERE {offending_sql(rule, arrow_type)} LIMIT {SAMPLE_SIZE}")
@@ -357,7 +385,7 @@ def _result(rule: Rule, j: int, src: SqlSource, values: dict[str, Any], names: l
 
 
 def validate_source(contract: Contract, src: SqlSource, *, environment: Environment | None = None,
-                    now: datetime | None = None, warn_only: bool = False) -> ValidationResult:
+                    now: datetime | None = None, warn_only: bool = False, references: Any = None) -> ValidationResult:
     """Check ``src`` against ``contract`` in DuckDB (pre-flight included): see ``validate_table``.
 
     Raises:
@@ -370,7 +398,7 @@ def validate_source(contract: Contract, src: SqlSource, *, environment: Environm
     rules = compile_rules(contract, environment)
     values, names = _scan(src, contract, rules, environment)
     metrics = _preflight(values, names, src.source)
-    results = [_result(rule, j, src, values, names, moment) for j, rule in enumerate(rules)]
+    results = [_result(rule, j, src, values, names, moment, references) for j, rule in enumerate(rules)]
     return ValidationResult(contract=contract.ref, contract_hash=contract.fingerprint, source=src.source,
                             engine=src.engine, row_count=int(values["n"]), rules=results, version=src.version,
                             environment=environment, column_metrics=metrics,

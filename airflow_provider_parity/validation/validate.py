@@ -13,17 +13,19 @@ from airflow_provider_parity.validation.result import ValidationResult
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from airflow_provider_parity.validation.references import References
     from airflow_provider_parity.validation.sources import LoadedData
     from airflow_provider_parity.validation.sql_engine import SqlSource
 
-Engine = Literal["duckdb", "gx", "arrow"]
+Engine = Literal["duckdb", "gx", "arrow", "spark"]
 ENGINES: tuple[Engine, ...] = ("duckdb", "gx", "arrow")
+"""The engines that run in-process; ``spark`` runs the DuckDB engine's SQL on a Spark session (``spark_sql``)."""
 DEFAULT_ENGINE: Engine = "duckdb"
 
 
 def validate_table(contract: Contract, table: pa.Table, *, source: str, version: int | None = None,
                    environment: Environment | None = None, engine: Engine = DEFAULT_ENGINE, now: datetime | None = None,
-                   warn_only: bool = False) -> ValidationResult:
+                   warn_only: bool = False, references: References | None = None) -> ValidationResult:
     """Check ``table`` against ``contract``.
 
     Args:
@@ -34,9 +36,11 @@ def validate_table(contract: Contract, table: pa.Table, *, source: str, version:
         environment: ``"training"``/``"serving"`` to expect only that side's columns.
         engine: ``"duckdb"`` (default) runs the rules compiled to SQL in DuckDB; ``"gx"`` runs the
             compiled Great Expectations suite; ``"arrow"`` evaluates the same rules with Arrow
-            compute (the serving check). Same verdicts and counts from each.
+            compute (the serving check); ``"spark"`` runs the DuckDB engine's SQL, transpiled, on
+            the active Spark session (a local one when none). Same verdicts and counts from each.
         now: reference time for the freshness rule (default: now, UTC).
         warn_only: a failure is reported as ``warned`` instead of ``failed``.
+        references: the parent data of ``references`` (foreign key) rules, by dataset name.
 
     Returns:
         The result; it never raises for failed rules (the caller decides to block).
@@ -49,18 +53,24 @@ def validate_table(contract: Contract, table: pa.Table, *, source: str, version:
         from airflow_provider_parity.validation.sql_engine import from_arrow, validate_source
 
         return validate_source(contract, from_arrow(table, source=source, version=version),
-                               environment=environment, now=now, warn_only=warn_only)
+                               environment=environment, now=now, warn_only=warn_only, references=references)
+    if engine == "spark":
+        from airflow_provider_parity.validation import spark_sql
+
+        frame = spark_sql.default_session().createDataFrame(table)
+        return spark_sql.validate_spark(contract, spark_sql.from_frame(frame, source=source, version=version),
+                                        environment=environment, now=now, warn_only=warn_only, references=references)
     started = time.perf_counter()
     check_schema(contract, table.schema, environment=environment, source=source)
     metrics = check_values(contract, table, environment=environment, source=source)
     if engine == "gx":
         from airflow_provider_parity.validation.gx_engine import run_suite
 
-        rules = run_suite(contract, table, environment=environment, now=now)
+        rules = run_suite(contract, table, environment=environment, now=now, references=references)
     else:
         from airflow_provider_parity.validation.native import evaluate_rules
 
-        rules = evaluate_rules(contract, table, environment=environment, now=now)
+        rules = evaluate_rules(contract, table, environment=environment, now=now, references=references)
     return ValidationResult(contract=contract.ref, contract_hash=contract.fingerprint, source=source,
                             engine=engine, row_count=table.num_rows, rules=rules, version=version,
                             environment=environment, column_metrics=metrics,
@@ -69,7 +79,7 @@ def validate_table(contract: Contract, table: pa.Table, *, source: str, version:
 
 def open_data(data: Any, *, engine: Engine = DEFAULT_ENGINE, version: int | None = None,
               storage_options: dict[str, str] | None = None) -> LoadedData | SqlSource:
-    """Open ``data`` for ``engine``: DuckDB scans paths where they are, the others load Arrow.
+    """Open ``data`` for ``engine``: DuckDB and Spark scan paths where they are, the others load Arrow.
 
     Both results name ``source``, ``version``, ``schema`` and ``fingerprint``.
     """
@@ -77,6 +87,11 @@ def open_data(data: Any, *, engine: Engine = DEFAULT_ENGINE, version: int | None
         from airflow_provider_parity.validation.sql_engine import open_source
 
         return open_source(data, version=version, storage_options=storage_options)
+    if engine == "spark":
+        from airflow_provider_parity.validation import spark_sql
+
+        return spark_sql.open_spark_source(spark_sql.default_session(), data, version=version,
+                                           storage_options=storage_options)
     from airflow_provider_parity.validation.sources import load_data
 
     return load_data(data, version=version, storage_options=storage_options)
@@ -84,13 +99,20 @@ def open_data(data: Any, *, engine: Engine = DEFAULT_ENGINE, version: int | None
 
 def validate_data(contract: Contract, data: LoadedData | SqlSource, *, environment: Environment | None = None,
                   engine: Engine = DEFAULT_ENGINE, now: datetime | None = None,
-                  warn_only: bool = False) -> ValidationResult:
+                  warn_only: bool = False, references: References | None = None) -> ValidationResult:
     """``validate_table`` on what ``open_data`` returned, with no full read for DuckDB on paths."""
     from airflow_provider_parity.validation.sources import LoadedData
 
     if isinstance(data, LoadedData):
         return validate_table(contract, data.table, source=data.source, version=data.version,
-                              environment=environment, engine=engine, now=now, warn_only=warn_only)
+                              environment=environment, engine=engine, now=now, warn_only=warn_only,
+                              references=references)
+    if engine == "spark":
+        from airflow_provider_parity.validation.spark_sql import validate_spark
+
+        return validate_spark(contract, data, environment=environment, now=now, warn_only=warn_only,
+                              references=references)
     from airflow_provider_parity.validation.sql_engine import validate_source
 
-    return validate_source(contract, data, environment=environment, now=now, warn_only=warn_only)
+    return validate_source(contract, data, environment=environment, now=now, warn_only=warn_only,
+                           references=references)

@@ -7,7 +7,7 @@ from typing import Any
 
 from airflow_provider_parity.operators.drift import DriftGateOperator
 from airflow_provider_parity.operators.verdict import record_block_reason
-from churn.settings import Settings
+from churn.settings import Settings, gate_alerts, load_settings
 
 OWNER = "ml-platform"
 DEFAULT_ARGS: dict[str, Any] = {
@@ -21,8 +21,12 @@ START = datetime(2026, 1, 1)
 # (a run pins, trains and promotes: two at once would race for the champion alias).
 DAG_DEFAULTS: dict[str, Any] = {"start_date": START, "catchup": False, "max_active_runs": 1,
                                 "default_args": DEFAULT_ARGS}
-# Gates keep their one-line reason for the run's verdict task.
-GATE_CALLBACKS = [record_block_reason]
+# Gates keep their one-line reason for the run's verdict task, and page (and resolve) through
+# Slack/PagerDuty when [parity] alert_*_conn_id name connections.
+GATE_ALERTS = gate_alerts(load_settings())
+GATE_CALLBACKS = [record_block_reason, *GATE_ALERTS]
+if GATE_ALERTS:  # a gate that passes again resolves its alert; other tasks publish no outcome and send nothing
+    DEFAULT_ARGS["on_success_callback"] = GATE_ALERTS
 
 
 def feature_day(dag_run: Any) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from airflow_provider_parity.compat import parity_option
 
@@ -37,6 +38,10 @@ class Settings:
     """The monitor alerts after N breached windows among the last M (``"2/3"``); ``1/1``: the first one."""
     skew_alert_cooldown: str = "6h"
     """After an alert, the monitor stays quiet this long (the breaches are still recorded)."""
+    alert_slack_webhook_conn_id: str = ""
+    alert_pagerduty_conn_id: str = ""
+    """Connections GateNotifier pages through when a gate blocks (empty: not wired; the demo has none)."""
+    alert_cooldown: str = "1h"
 
     @property
     def features_table(self) -> str:
@@ -66,4 +71,18 @@ def load_settings() -> Settings:
         min_retrain_interval=parity_option("min_retrain_interval", "6h"),
         skew_alert_persistence=parity_option("skew_alert_persistence", "1/1"),
         skew_alert_cooldown=parity_option("skew_alert_cooldown", "6h"),
+        alert_slack_webhook_conn_id=parity_option("alert_slack_webhook_conn_id", ""),
+        alert_pagerduty_conn_id=parity_option("alert_pagerduty_conn_id", ""),
+        alert_cooldown=parity_option("alert_cooldown", "1h"),
     )
+
+
+def gate_alerts(settings: Settings) -> list[Any]:
+    """A GateNotifier for the gates when alert connections are configured, else nothing."""
+    if not (settings.alert_slack_webhook_conn_id or settings.alert_pagerduty_conn_id):
+        return []
+    from airflow_provider_parity.notifications.gate import GateNotifier
+
+    return [GateNotifier(slack_webhook_conn_id=settings.alert_slack_webhook_conn_id or None,
+                         pagerduty_events_conn_id=settings.alert_pagerduty_conn_id or None,
+                         cooldown=settings.alert_cooldown)]

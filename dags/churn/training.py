@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-NUMERIC = ["tenure_days", "orders_30d", "avg_ticket_30d"]
+# tenure_days_at_request is computed, not stored: by transform.request_time, the rule the service applies.
+NUMERIC = ["tenure_days_at_request", "orders_30d", "avg_ticket_30d"]
+STORED = ["tenure_days", "feature_date", "orders_30d", "avg_ticket_30d"]
 CATEGORICAL = ["plan", "region"]
 LABEL = "churned"
 KEY = "customer_id"
@@ -50,12 +52,24 @@ def _pipeline(seed: int) -> Any:
     return Pipeline([("features", features), ("model", LogisticRegression(max_iter=500, random_state=seed))])
 
 
+def training_frame(table: Any) -> pd.DataFrame:
+    """The training set's rows as the model reads them: stored columns plus the request-time features.
+
+    Each row is a request made on its feature date (``training_request_times``); the service
+    computes the same features at the time it serves, with the same function.
+    """
+    from airflow_provider_parity.transform.request_time import add_request_features, training_request_times
+
+    frame: pd.DataFrame = add_request_features(table, training_request_times(table)).to_pandas()
+    return frame
+
+
 def _read(table_uri: str, version: int | str) -> tuple[Any, pd.DataFrame]:
-    from airflow_provider_parity.delta import read_pandas, resolve_snapshot
+    from airflow_provider_parity.delta import read_arrow, resolve_snapshot
 
     snapshot = resolve_snapshot(table_uri, int(version))
-    frame = read_pandas(snapshot.uri, snapshot.version, columns=[KEY, *NUMERIC, *CATEGORICAL, LABEL])
-    return snapshot, frame
+    table = read_arrow(snapshot.uri, snapshot.version, columns=[KEY, *STORED, *CATEGORICAL, LABEL])
+    return snapshot, training_frame(table)
 
 
 def _gate_records(outcomes: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

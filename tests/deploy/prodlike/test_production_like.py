@@ -177,3 +177,41 @@ def _xcom(env: Prodlike, run: Run, task_id: str) -> dict[str, Any]:
                         "/xcomEntries/return_value")["value"]
     # The API hands back the stored JSON: a document, or a string holding one.
     return dict(json.loads(value) if isinstance(value, str) else value)
+
+
+def test_a_challenger_waits_for_approval_and_the_rest_api_approves_it(prodlike: Prodlike, retraining_run: Run) -> None:
+    """The full stack's approve path: the scheduler parks promotion_approval in awaiting_input, the REST API
+    answers, the scheduler resumes it, and only then does the alias move."""
+    from mlflow import MlflowClient
+
+    from airflow_provider_parity.tracking import keys
+
+    if retraining_run.state != "success":
+        pytest.fail(f"daily_retraining did not succeed, so there is no champion to replace: {retraining_run.tasks}",
+                    pytrace=False)
+    dag_id, run_id = "daily_retraining", "prodlike__approval"
+    policy = {"required_gates": ["contract", "skew"], "approval": "required", "approval_timeout": "1h"}
+    # A run without a logical date (RUN_DATE has one already), judged on the same day through its ``day`` param.
+    ps.start_run(prodlike, dag_id, conf={"promotion_policy": policy, "day": DAY}, run_id=run_id, logical_date=None)
+    hitl = f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/promotion_approval/-1/hitlDetails"
+
+    def asked() -> dict[str, Any] | None:
+        states = ps.task_states(prodlike.api, dag_id, run_id)
+        if "failed" in states.values():
+            pytest.fail(f"the run failed before asking: {states}", pytrace=False)
+        return prodlike.api.get(hitl) if states.get("promotion_approval") == "awaiting_input" else None
+
+    request = ps.wait_for("the approval request", asked, timeout=RUN_TIMEOUT, interval=2,
+                          alive=prodlike.stack.check_alive)
+    client = MlflowClient(tracking_uri=prodlike.mlflow_url)
+    before = client.get_model_version_by_alias(MODEL, keys.CHAMPION).version
+    assert "Champion vs challenger per slice" in request["body"] and f"over v{before}" in request["body"]
+    prodlike.api.patch(hitl, {"chosen_options": ["Approve"], "params_input": {"reason": "read the evidence"}})
+    state = ps.finish_run(prodlike, dag_id, run_id, timeout=RUN_TIMEOUT)
+    run = Run(dag_id, run_id, state, ps.task_states(prodlike.api, dag_id, run_id))
+    assert state == "success", run.explain(prodlike)
+    champion = client.get_model_version_by_alias(MODEL, keys.CHAMPION)
+    assert str(champion.version) == str(_xcom(prodlike, run, "register")["version"]) != str(before)
+    assert (champion.tags[keys.APPROVAL_STATUS], champion.tags[keys.APPROVAL_REASON]) == \
+        ("approved", "read the evidence")
+    assert champion.tags[keys.APPROVAL_BY] == prodlike.airflow.username

@@ -66,3 +66,12 @@ def test_the_chart_ships_the_dashboard_for_the_sidecar_when_enabled(chart_render
     [config_map] = dashboards(chart_render({"monitoring": {"grafanaDashboard": {"enabled": True}}}))
     assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
     assert json.loads(config_map["data"]["parity-slos.json"]) == json.loads(DASHBOARD.read_text())
+
+
+def test_the_deployer_names_the_business_kpi_query(chart_render: Render) -> None:
+    kpi = {"query": 'sum(rate(orders_total{shop="eu"}[1h]))', "name": "Orders per hour"}
+    [config_map] = [o for o in chart_render({"monitoring": {"grafanaDashboard": {"enabled": True, "kpi": kpi}}})
+                    if o["kind"] == "ConfigMap" and o["metadata"]["name"].endswith("grafana-dashboard")]
+    variables = {v["name"]: v for v in json.loads(config_map["data"]["parity-slos.json"])["templating"]["list"]}
+    assert variables["kpi_query"]["query"] == variables["kpi_query"]["current"]["value"] == kpi["query"]
+    assert variables["kpi_name"]["current"]["text"] == "Orders per hour"

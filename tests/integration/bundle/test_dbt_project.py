@@ -105,7 +105,7 @@ BLOCKED = [
     ("range_violation", DbtTestFailed, "dbt test parity_between on customer_features.avg_ticket_30d failed: ",
      "non-null values outside [0, 5000] (expected 0)"),
     ("duplicate_keys", DbtTestFailed, "dbt test parity_unique_combination on customer_features failed: ",
-     "duplicated (customer_id, feature_date) combinations, e.g. [('C"),
+     "rows with a repeated key (customer_id, feature_date), e.g. [('C"),
     ("stale", DbtTestFailed, "dbt test parity_max_age on customer_features.updated_at failed: ",
      "(expected within "),  # the contract's max_age, e.g. "12h of now)"
 ]

@@ -1,37 +1,12 @@
-"""One Spark session for every Spark test: local mode starts slowly and the machine is small."""
+"""Delta tables and contracts for the Delta tests (the Spark session is tests/integration/conftest.py's)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from airflow_provider_parity.delta.demo import EvolvingTable, build_evolving_table
-
-
-@pytest.fixture(scope="session")
-def spark() -> Iterator[Any]:
-    import logging
-
-    from airflow_provider_parity.delta.spark_session import build_session
-
-    # py4j logs at interpreter exit, after pytest has closed the captured streams.
-    logging.getLogger("py4j").setLevel(logging.WARNING)
-
-    session = build_session(
-        "local[1]",
-        conf={
-            "spark.sql.shuffle.partitions": "1",
-            "spark.default.parallelism": "1",
-            "spark.driver.memory": "1g",
-        },
-        app_name="parity-tests",
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 @pytest.fixture

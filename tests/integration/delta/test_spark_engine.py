@@ -1,4 +1,5 @@
-"""Both engines read the same rows for the same pin (pyspark in local mode, no delta-spark jars)."""
+"""Both engines read the same rows for the same pin: Spark through delta-spark's reader and through the
+parquet fallback (the version's file list from delta-rs), pyspark in local mode."""
 
 from __future__ import annotations
 
@@ -25,16 +26,22 @@ def comparable(table: pa.Table) -> list[dict]:
     return table.sort_by("id").to_pylist()
 
 
-def test_no_jars_on_this_machine(spark) -> None:
-    assert not has_delta_jars(spark)
+def test_the_session_has_delta_spark_exactly_when_setup_cached_its_jars(spark) -> None:
+    from airflow_provider_parity.delta.spark_session import delta_jars
+
+    assert has_delta_jars(spark) == bool(delta_jars())
 
 
+@pytest.mark.parametrize("path", ["parquet", "delta"])
 @pytest.mark.parametrize("version", [0, 1, 2, 3])
 def test_both_engines_return_the_same_rows_through_overwrite_append_and_evolution(spark, evolving_table,
-                                                                                  version: int) -> None:
+                                                                                  version: int, path) -> None:
+    if path == "delta" and not has_delta_jars(spark):
+        pytest.skip("no delta-spark jars cached")
     snap = resolve_snapshot(evolving_table.uri, version)
     arrow_rows = read_arrow(snap.uri, snap.version)
-    frame = read_spark(spark, snap.uri, snap.version)
+    # path="delta" reads with versionAsOf through delta-spark; "parquet" is the fallback without jars.
+    frame = read_spark(spark, snap.uri, snap.version, path=path)
     assert frame.columns == [name for name, _ in snap.schema]
     assert frame.count() == snap.row_count
     assert comparable(spark_rows(frame)) == comparable(arrow_rows)
@@ -49,7 +56,7 @@ def test_partitioned_table_keeps_its_partition_values(spark, tmp_path: Path) -> 
         "day": pa.array([date(2024, 1, 1), date(2024, 1, 2), date(2024, 1, 2), date(2024, 1, 3)], pa.date32()),
     })
     write_deltalake(uri, data, partition_by=["region", "day"])
-    frame = read_spark(spark, uri, 0)
+    frame = read_spark(spark, uri, 0, path="parquet")
     assert frame.columns == ["id", "region", "day"]
     assert sorted(map(tuple, frame.collect())) == sorted(tuple(r.values()) for r in data.to_pylist())
 
@@ -64,27 +71,29 @@ def test_columns_are_selected(spark, evolving_table) -> None:
 def test_an_empty_version_reads_as_an_empty_frame(spark, tmp_path: Path) -> None:
     uri = str(tmp_path / "empty")
     write_deltalake(uri, pa.table({"id": pa.array([], pa.int64())}))
-    frame = read_spark(spark, uri)
+    frame = read_spark(spark, uri, path="parquet")
     assert frame.count() == 0
     assert frame.columns == ["id"]
 
 
-def test_deletion_vectors_are_refused_without_jars(spark, tmp_path: Path) -> None:
+def test_deletion_vectors_are_refused_by_the_parquet_path(spark, tmp_path: Path) -> None:
     uri = str(tmp_path / "dv")
     write_deltalake(uri, pa.table({"id": [1, 2]}))
     DeltaTable(uri).alter.add_feature(TableFeatures.DeletionVectors, allow_protocol_versions_increase=True)
     with pytest.raises(EngineError, match="uses deletionVectors, which reading its parquet files directly cannot"):
-        read_spark(spark, uri)
+        read_spark(spark, uri, path="parquet")
 
 
-def test_column_mapping_is_refused_without_jars(spark, tmp_path: Path) -> None:
+def test_column_mapping_is_refused_by_the_parquet_path(spark, tmp_path: Path) -> None:
     uri = str(tmp_path / "cm")
     write_deltalake(uri, pa.table({"id": [1, 2]}), configuration={"delta.columnMapping.mode": "name"})
     with pytest.raises(EngineError, match="uses columnMapping"):
-        read_spark(spark, uri)
+        read_spark(spark, uri, path="parquet")
 
 
 def test_asking_for_the_delta_reader_without_jars_is_refused(spark, evolving_table) -> None:
+    if has_delta_jars(spark):
+        pytest.skip("this session has the delta-spark jars")
     with pytest.raises(EngineError, match="no delta-spark jars"):
         read_spark(spark, evolving_table.uri, 1, path="delta")
 

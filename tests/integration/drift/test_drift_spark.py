@@ -29,7 +29,7 @@ def _approx_equal(a, b, path=""):
         assert a == b, path
 
 
-def test_spark_profile_equals_the_arrow_profile_and_gives_the_same_result(drift_spark, tmp_path):
+def test_spark_profile_equals_the_arrow_profile_and_gives_the_same_result(spark, tmp_path):
     table = customer_features(30_000, seed=4)
     rng = np.random.default_rng(0)
     table = table.append_column("score", pa.array(np.where(rng.random(30_000) < 0.01, np.nan,
@@ -39,7 +39,7 @@ def test_spark_profile_equals_the_arrow_profile_and_gives_the_same_result(drift_
 
     pq.write_table(table, path, row_group_size=7000)
     arrow = profile_batches(table.to_batches(max_chunksize=5000))
-    frame = drift_spark.read.parquet(path).repartition(3)
+    frame = spark.read.parquet(path).repartition(3)
     spark = profile_spark(frame, like=arrow)
     assert spark.kinds == arrow.kinds
     _approx_equal(spark.to_dict(), arrow.to_dict())
@@ -50,4 +50,31 @@ def test_spark_profile_equals_the_arrow_profile_and_gives_the_same_result(drift_
     by_arrow = compare_profiles(arrow, cur_profile).to_dict()
     by_spark = compare_profiles(spark, cur_profile).to_dict()
     by_arrow["reference"] = by_spark["reference"] = None
+    _approx_equal(by_spark, by_arrow)
+
+
+def test_the_drift_gate_on_spark_gives_the_arrow_engines_verdict_on_delta_versions(spark, example_contract, tmp_path):
+    from deltalake import write_deltalake
+
+    from airflow_provider_parity.drift.gate import run_drift
+
+    uri = str(tmp_path / "features")
+    write_deltalake(uri, customer_features(3000, seed=1))
+    shifted = customer_features(3000, seed=2)
+    tenure = shifted.column("tenure_days")
+    shifted = shifted.set_column(shifted.schema.get_field_index("tenure_days"), "tenure_days",
+                                 pa.array([None if v is None else v * 3 for v in tenure.to_pylist()], tenure.type))
+    write_deltalake(uri, shifted, mode="overwrite")
+    results = {}
+    for engine in ("arrow", "spark"):
+        result, reference = run_drift(uri, uri, contract=example_contract, reference_version=0, current_version=1,
+                                      engine=engine, spark=spark if engine == "spark" else None)
+        results[engine] = (result.to_dict(), reference.to_dict() if reference else None)
+    (by_arrow, ref_arrow), (by_spark, ref_spark) = results["arrow"], results["spark"]
+    assert by_spark["verdict"] == by_arrow["verdict"] == "failed"
+    assert "tenure_days" in {f["name"] for f in by_spark["features"] if f["drifted"]}
+    for report in (by_arrow, by_spark, ref_arrow, ref_spark):
+        for key in ("reference", "current", "source", "duration_seconds"):
+            report.pop(key, None)
+    _approx_equal(ref_spark, ref_arrow)
     _approx_equal(by_spark, by_arrow)

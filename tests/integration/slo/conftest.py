@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from slo_servers import free_port
+from slo_servers import free_port, reply
 
 from airflow_provider_parity.outcomes.ledger import append_outcome, read_table
-from airflow_provider_parity.outcomes.model import GateOutcome, RunIdentity
+from airflow_provider_parity.outcomes.model import Check, GateOutcome, RunIdentity
 from airflow_provider_parity.slo.metrics import render
 
 
@@ -29,15 +29,23 @@ def exporter(tmp_path: Path, example_contract) -> Iterator[str]:  # type: ignore
             dataset="s3://lake/features/customer_features", contract=example_contract.ref, as_of=at.isoformat(),
             finished_at=at.isoformat(), metrics={"lag_seconds": 3600.0 if fresh else 90_000.0, "max_age_seconds": 43_200},
             run=RunIdentity("daily_retraining", f"scheduled__{at.date()}", "features_fresh")))
+    # The latest contract and per-entity skew gates passed; their checks carry exact values.
+    at = (now - timedelta(minutes=20)).isoformat()
+    append_outcome(ledger, GateOutcome(
+        gate="contract", status="passed", blocking=False, reason="contract", contract=example_contract.ref,
+        dataset="s3://lake/features/customer_features", finished_at=at,
+        checks=(Check("not_null(tenure_days)", True, "tenure_days", "3 nulls (0.0600%)", "no nulls", value=0.0006),),
+        run=RunIdentity("feature_pipeline", "scheduled__today", "contract_gate")))
+    append_outcome(ledger, GateOutcome(
+        gate="feature_skew", name="serving_skew", status="passed", blocking=False, reason="skew",
+        contract=example_contract.ref, dataset="s3://lake/serving/feature_log", finished_at=at,
+        checks=(Check("feature_skew(avg_ticket_30d)", True, "avg_ticket_30d", "0.0140% of entities", "<= 1%",
+                      value=0.00014),),
+        run=RunIdentity("serving_skew_monitor", "scheduled__today", "serving_skew")))
 
     class Metrics(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            body = render(read_table(ledger)).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain; version=0.0.4")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            reply(self, 200, render(read_table(ledger)).encode(), "text/plain; version=0.0.4")
 
         def log_message(self, *args: Any) -> None:
             pass

@@ -6,7 +6,17 @@ import socket
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+
+
+def reply(handler: BaseHTTPRequestHandler, status: int, body: bytes, kind: str) -> None:
+    """Answer ``handler``'s request with ``body`` (one place for the loopback stand-ins' responses)."""
+    handler.send_response(status)
+    handler.send_header("Content-Type", kind)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
 
 
 def free_port() -> int:

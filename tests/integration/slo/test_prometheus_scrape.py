@@ -50,6 +50,14 @@ def _check(base: str) -> None:
     assert float(total["value"][1]) == 3
     [age] = query(base, "parity_freshness_age_seconds")
     assert float(age["value"][1]) == 90_000
+    # Exact gauges, labelled by dataset, contract version, gate and column/feature (no URI, no run).
+    [nulls] = query(base, "parity_null_ratio")
+    assert nulls["metric"] == {"__name__": "parity_null_ratio", "dataset": "customer_features", "contract_version": "1.0.0",
+                               "gate": "contract_gate", "column": "tenure_days", "job": "parity",
+                               "instance": nulls["metric"]["instance"]}
+    assert float(nulls["value"][1]) == 0.0006
+    [skew] = query(base, 'parity_feature_skew_rate{feature="avg_ticket_30d"}')
+    assert skew["metric"]["gate"] == "serving_skew" and float(skew["value"][1]) == 0.00014
     # The rules loaded from 'parity slo rules' fire on what was scraped: the stale gate blocks, the table is stale.
     [blocked] = until(base, 'ALERTS{alertname="ParityGateBlocked",alertstate="firing"}', deadline)
     assert blocked["metric"]["gate"] == "features_fresh"

@@ -46,7 +46,8 @@ def test_gates_come_before_the_model_and_the_verdict_runs_whatever_happens(dagba
     dag = dagbag.dags["daily_retraining"]
     upstream_of_train = dag.get_task("train").get_flat_relative_ids(upstream=True)
     assert {"features_fresh", "pin_snapshot", "contract_gate", "skew_gate"} <= upstream_of_train
-    assert "promotion_gate" in dag.get_task("verdict").upstream_task_ids
+    assert "promotion_gate" in dag.get_task("promotion_approval").upstream_task_ids
+    assert "promotion_approval" in dag.get_task("verdict").upstream_task_ids
     assert dag.get_task("verdict").trigger_rule == "all_done"
     assert dag.get_task("register").get_flat_relative_ids(upstream=True) >= {"evaluate", "train"}
     pipeline = dagbag.dags["feature_pipeline"]

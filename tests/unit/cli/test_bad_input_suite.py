@@ -70,6 +70,7 @@ def _contract_cases() -> Iterator[Case]:
         path = f"{{w}}/contracts/{name}.yaml"
         yield case(f"dbt-{name}", "contract", "dbt", C, path, "--project-dir", "{out}/dbt", needle=f"{name}.yaml")
         yield case(f"odcs-export-{name}", "contract", "odcs-export", path, "--out", "{out}/o.yaml", needle=f"{name}.yaml")
+        yield case(f"feast-{name}", "contract", "feast", path, "--repo", "{out}/feast", needle=f"{name}.yaml")
         yield case(f"diff-{name}", "contract", "diff", C, path, needle=f"{name}.yaml")
     yield case("odcs-import-missing", "contract", "odcs-import", "{w}/nope.yaml", needle="nope.yaml")
     yield case("odcs-import-tag", "contract", "odcs-import", "{w}/contracts/python_name_tag.yaml",
@@ -82,7 +83,21 @@ def _contract_cases() -> Iterator[Case]:
     yield case("dbt-bad-adapter", "contract", "dbt", C, "--project-dir", "{out}", "--adapter", "oracle",
                needle="invalid choice")
     yield case("dbt-no-project-dir", "contract", "dbt", C, needle="--project-dir")
+    yield case("dbt-not-a-project", "contract", "dbt", C, "--project-dir", "{w}", needle="dbt_project.yml")
+    yield case("import-dbt-no-manifest", "contract", "import", "dbt", "orders", "--manifest", "{w}/none.json",
+               needle="none.json")
+    yield case("import-dbt-not-json", "contract", "import", "dbt", "orders", "--manifest", C, needle="contract.yaml")
+    yield case("import-dbt-no-kind", "contract", "import", needle="KIND")
+    yield case("dbt-build-not-a-project", "dbt", "build", "--project-dir", "{w}", needle="dbt_project.yml")
+    yield case("dbt-build-bad-vars", "dbt", "build", "--project-dir", "{w}", "--vars", "{", needle="--vars")
+    yield case("validate-bad-reference", "validate", "--contract", C, "--data", D, "--reference", "customers",
+               needle="NAME=PATH")
     yield case("diff-one-file", "contract", "diff", C, needle="the following arguments are required")
+    yield case("feast-no-repo", "contract", "feast", C, needle="--repo")
+    yield case("feast-bad-online-store", "contract", "feast", C, "--repo", "{out}/f", "--online-store", "dynamo",
+               needle="invalid choice")
+    yield case("feast-bad-redis-env", "contract", "feast", C, "--repo", "{out}/f", "--online-store", "redis",
+               "--redis-env", "A-B", needle="not an environment variable name")
     yield case("contract-no-action", "contract", needle="ACTION")
 
 
@@ -103,6 +118,9 @@ def _output_cases() -> Iterator[Case]:
             # A project folder is a folder: the bad one holds a folder where the schema file goes.
             "dbt-project-dir": ("contract", "dbt", C, "--project-dir",
                                 {"is_dir": "{w}/dbt_clash", "under_file": "{w}/afile.txt"}.get(kind, bad)),
+            # The repository's config path is a folder (is_dir), or the repository is a file.
+            "feast-repo": ("contract", "feast", C, "--repo",
+                           {"is_dir": "{w}/feast_clash", "under_file": "{w}/afile.txt"}.get(kind, bad)),
             "step-xcom-file": ("step", "run", "suite_steps:build", "--kwargs", '{"day": "d"}', "--xcom-file", bad),
             "reproduce-json": ("reproduce", "m", "1", "--tracking-uri", "sqlite:///{w}/mlflow.db", "--json", bad),
         }
@@ -144,7 +162,7 @@ def _data_cases() -> Iterator[Case]:
     yield case("validate-negative-version", *validate, "{w}/delta", "--version", "-1", needle="at least 0")
     yield case("validate-version-text", *validate, "{w}/delta", "--version", "one", needle="expected an integer")
     yield case("validate-vacuumed", *validate, "{w}/vacuumed", "--version", "0", needle="was vacuumed")
-    yield case("validate-bad-engine", *validate, D, "--engine", "spark", needle="invalid choice")
+    yield case("validate-bad-engine", *validate, D, "--engine", "pandas", needle="invalid choice")
     yield case("validate-bad-environment", *validate, D, "--environment", "prod", needle="invalid choice")
     yield case("validate-no-data", "validate", "--contract", C, needle="--data")
     yield case("validate-a-file-as-folder", *validate, "{w}/afile.txt/x", needle="afile.txt/x")
@@ -295,6 +313,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     build_world(root)
     (root / "read_only").mkdir()
     (root / "dbt_clash" / "models" / "contracts.yml").mkdir(parents=True)
+    (root / "feast_clash" / "feature_store.yaml").mkdir(parents=True)
     from airflow_provider_parity.tracking.client import make_client
 
     make_client(f"sqlite:///{root}/mlflow.db").search_registered_models()  # the store exists before any case
@@ -334,7 +353,7 @@ def test_the_suite_is_large_enough() -> None:
     assert len({c.id for c in CASES}) == len(CASES)
     commands = {c.argv[0] if c.argv[:1] != ("contract",) else " ".join(c.argv[:2]) for c in CASES if c.argv}
     assert commands >= {"contract lint", "contract diff", "contract gx", "contract dbt", "contract odcs-export",
-                        "contract odcs-import", "validate", "snapshot", "history", "drift", "reproduce", "step"}
+                        "contract odcs-import", "contract feast", "validate", "snapshot", "history", "drift", "reproduce", "step"}
 
 
 @pytest.mark.parametrize("c", CASES, ids=[c.id for c in CASES])

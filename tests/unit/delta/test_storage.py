@@ -35,6 +35,8 @@ def test_local_paths_become_absolute(tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert normalize_table_uri("t") == str(tmp_path / "t")
     assert normalize_table_uri("s3://b/t/") == "s3://b/t"
+    # file:/path is how Spark and Hadoop name a local table (DESCRIBE DETAIL's location).
+    assert normalize_table_uri("file:/data/t") == normalize_table_uri("file:///data/t") == "/data/t"
 
 
 def test_join_table_uri() -> None:

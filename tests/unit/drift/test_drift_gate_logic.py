@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pyarrow as pa
@@ -172,6 +172,20 @@ def test_time_windows_are_judged_against_the_whole_reference():
     result = compare_profiles(ref_profile, cur_profile)
     windows = {s.segment: s.drifted_features for s in result.segments}
     assert windows == {"window=2026-01-01T00:00:00+00:00": [], "window=2026-01-02T00:00:00+00:00": ["mean_shift"]}
+
+
+@pytest.mark.parametrize("values", [
+    # A float64 of microseconds loses whole units after about 2255; dates before 1970 floor down.
+    pa.array([date(2300, 1, 5), None, date(1950, 3, 1), date(2300, 1, 5)], pa.date32()),
+    pa.array([datetime(2300, 1, 5, 7), None, datetime(1950, 3, 1, 23), datetime(2300, 1, 5, 23, 59)], pa.timestamp("us")),
+    pa.array([datetime(2300, 1, 5, 7), None, datetime(1950, 3, 1, 23), datetime(2300, 1, 5, 23, 59)], pa.timestamp("s")),
+])
+def test_time_windows_of_any_date_are_exact(values):
+    from airflow_provider_parity.drift.profile import _window_labels
+
+    assert _window_labels(values, timedelta(days=1)).to_pylist() == [
+        "window=2300-01-05T00:00:00+00:00", "window=<null>", "window=1950-03-01T00:00:00+00:00",
+        "window=2300-01-05T00:00:00+00:00"]
 
 
 def test_partition_profiles_merge_into_the_whole():

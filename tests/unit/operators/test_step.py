@@ -131,3 +131,55 @@ def test_cli_errors_are_one_line_with_distinct_exit_codes(argv, code, message, c
     assert main(argv) == code
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+RUN = '--run={"dag_id": "features", "run_id": "scheduled__2026-11-20", "task_id": "dbt_build", "map_index": -1, ' \
+      '"try_number": 2}'
+
+
+@pytest.mark.parametrize(("step", "code", "status"), [
+    ("demo_steps:build", 0, "passed"),
+    ("demo_steps:blocked", 1, "failed"),
+])
+def test_a_gate_step_in_a_pod_appends_its_outcome_to_the_ledger(tmp_path, capsys, step, code, status) -> None:  # type: ignore[no-untyped-def]
+    # What a KubernetesPodOperator runs: the pod, not the worker that started it, records the outcome.
+    from airflow_provider_parity.outcomes.ledger import read_outcomes
+
+    ledger, xcom = tmp_path / "ledger", tmp_path / "return.json"
+    argv = ["step", "run", step, '--kwargs={"day": "2026-11-20"}' if step.endswith("build") else "--kwargs={}",
+            "--gate=dbt", "--dataset=/lake/features", f"--ledger={ledger}", RUN, f"--xcom-file={xcom}"]
+    assert main(argv) == code
+    assert main(argv) == code  # the pod retried with the same try: still one row
+    [outcome] = read_outcomes(str(ledger))
+    assert (outcome.gate, outcome.status, outcome.dataset, outcome.blocking) == ("dbt", status, "/lake/features", code == 1)
+    assert outcome.run is not None and (outcome.run.run_id, outcome.run.task_id, outcome.run.try_number) == (
+        "scheduled__2026-11-20", "dbt_build", 2)
+    if code == 0:
+        assert json.loads(xcom.read_text())["parity_outcome"]["status"] == "passed"
+    else:
+        assert "12 nulls" in outcome.reason and not xcom.exists()
+        assert "12 nulls" in capsys.readouterr().err
+
+
+def test_a_gate_step_pod_carries_the_task_try_and_the_ledger(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import jinja2
+
+    monkeypatch.setenv("AIRFLOW__PARITY__EXECUTION_MODE", "kubernetes")
+    monkeypatch.setenv("AIRFLOW__PARITY__POD_IMAGE", "registry.example.com/parity:1")
+    monkeypatch.setenv("AIRFLOW__PARITY__LEDGER_URI", "s3://lake/parity/ledger")
+    op = parity_step(task_id="dbt_build", step="demo_steps:build", gate="dbt", outputs=["s3://lake/features"])
+    args = op.arguments
+    assert "--gate=dbt" in args and "--dataset=s3://lake/features" in args and "--ledger=s3://lake/parity/ledger" in args
+
+    class TI:
+        dag_id, task_id, map_index, try_number = "features", "dbt_build", -1, 3
+
+    [run] = [a for a in args if a.startswith("--run=")]
+    rendered = jinja2.Environment().from_string(run).render(ti=TI, run_id='manual__"quoted"')
+    assert json.loads(rendered.removeprefix("--run=")) == {
+        "dag_id": "features", "run_id": 'manual__"quoted"', "task_id": "dbt_build", "map_index": -1, "try_number": 3}
+
+
+def test_a_gate_step_with_a_malformed_run_is_bad_input(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["step", "run", "demo_steps:nothing", "--gate=dbt", "--run={\"dag_id\": 1}"]) == 2
+    assert "--run must be a JSON object" in capsys.readouterr().err

@@ -38,3 +38,28 @@ def test_cached_read_follows_new_commits_and_compaction_keeps_every_row(tmp_path
     compact_ledger(uri)
     assert read_table(uri).num_rows == 3  # type: ignore[union-attr]
     assert "outcome" not in read_table(uri, columns=["status"]).column_names  # type: ignore[union-attr]
+
+
+def test_a_cold_read_through_the_rollup_answers_what_the_table_answers(tmp_path: Path) -> None:
+    from deltalake import DeltaTable
+
+    from airflow_provider_parity.outcomes import ledger
+    from airflow_provider_parity.outcomes.rollup import ROLLUP_DIR, read_rollup
+
+    uri = _ledger(tmp_path)
+    compact_ledger(uri)  # writes the rollup
+    assert (Path(uri) / ROLLUP_DIR / "manifest.json").exists()
+    append_outcome(uri, GateOutcome(gate="drift", status="passed", blocking=True, reason="after the rollup",
+                                    dataset="s3://lake/orders/", finished_at="2026-11-03T07:00:00+00:00"))
+    rolled = read_rollup(DeltaTable(uri), uri, ["outcome_id", "reason", "finished_at"])
+    assert rolled is not None and sorted(rolled.column("reason").to_pylist()) == \
+        sorted(read_table(uri, columns=["reason"]).column("reason").to_pylist())  # type: ignore[union-attr]
+    assert read_rollup(DeltaTable(uri), uri, ["outcome"]) is None  # a column the rollup does not hold
+    ledger._CACHE.clear()  # a fresh api-server process
+    assert read_table_cached(uri, PAGE_COLUMNS).equals(read_table(uri, columns=PAGE_COLUMNS))  # type: ignore[union-attr]
+    append_outcome(uri, GateOutcome(gate="drift", status="passed", blocking=True, reason="late", dataset="s3://lake/orders/",
+                                    finished_at="2026-11-01T08:00:00+00:00"))
+    DeltaTable(uri).optimize.compact()  # 2026-11-01 rewritten without a new rollup: a file of the rollup is gone
+    assert read_rollup(DeltaTable(uri), uri, ["reason"]) is None
+    ledger._CACHE.clear()
+    assert read_table_cached(uri, PAGE_COLUMNS).num_rows == 4  # type: ignore[union-attr]

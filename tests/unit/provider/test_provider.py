@@ -11,7 +11,7 @@ import airflow_provider_parity
 from airflow_provider_parity.get_provider_info import get_provider_info
 
 HEAVY = ("great_expectations", "pyspark", "mlflow", "deltalake", "dbt", "sklearn", "pandas", "pyarrow", "scipy",
-         "openlineage", "duckdb")
+         "openlineage", "duckdb", "feast")
 FACES = ("hooks", "operators", "sensors", "triggers")
 
 

@@ -44,10 +44,17 @@ def _test(test: str, *, column: str | None = "plan", failures: int = 1, **argume
      "(expected at least 0.8)"),
     (_test("parity_row_count", column=None, min=100), (["n"], [(42,)]),
      "dbt test parity_row_count on customer_features failed: 42 rows (expected min 100)"),
+    (_test("parity_unique", column="customer_id", failures=4), (["customer_id", "n"], [("C1", 2), ("C2", 2)]),
+     "dbt test parity_unique on customer_features.customer_id failed: 4 duplicated values, e.g. ['C1', 'C2'] "
+     "(expected each value once)"),
+    (_test("relationships", column="customer_id", failures=1, to="ref('customers')", field="id"),
+     (["from_field"], [("C9",)]),
+     "dbt test relationships on customer_features.customer_id failed: 1 rows without a match in "
+     "ref('customers').id, e.g. ['C9'] (expected 0)"),
     (_test("parity_unique_combination", column=None, failures=12, columns=["customer_id", "feature_date"]),
      (["customer_id", "feature_date", "n"], [("C000001", "2026-01-02", 2)]),
-     "dbt test parity_unique_combination on customer_features failed: 12 duplicated (customer_id, feature_date) "
-     "combinations, e.g. [('C000001', '2026-01-02')] (expected each combination once)"),
+     "dbt test parity_unique_combination on customer_features failed: 12 rows with a repeated key (customer_id, feature_date)"
+     ", e.g. [('C000001', '2026-01-02')] (expected each combination once)"),
     (_test("parity_max_age", column="updated_at", max_age_seconds=129600), (["newest"], [("2026-01-01 00:00:00+00",)]),
      "dbt test parity_max_age on customer_features.updated_at failed: newest value 2026-01-01 00:00:00+00 "
      "(expected within 36h of now)"),

@@ -8,6 +8,7 @@ import pytest
 from deltalake import write_deltalake
 
 from airflow_provider_parity.examples import customer_features
+from airflow_provider_parity.exceptions import EngineError
 from airflow_provider_parity.validation.sql_engine import open_source, validate_source
 from airflow_provider_parity.validation.validate import validate_table
 
@@ -31,7 +32,7 @@ def test_removed_files_are_never_read(example_contract, tmp_path):
 
 
 @pytest.mark.parametrize("config", ["partitioned", "column_mapping"])
-def test_tables_whose_files_are_not_the_rows_go_through_delta_rs(example_contract, tmp_path, config):
+def test_tables_whose_files_are_not_the_rows_go_through_delta_rs_or_are_refused(example_contract, tmp_path, config):
     table = customer_features(300, fault="category", now=NOW)
     if config == "partitioned":  # the partition column's values are in the log, not in the files
         write_deltalake(str(tmp_path / "t"), table, partition_by=["region"])
@@ -39,11 +40,11 @@ def test_tables_whose_files_are_not_the_rows_go_through_delta_rs(example_contrac
         write_deltalake(str(tmp_path / "t"), table,
                         configuration={"delta.columnMapping.mode": "name", "delta.minReaderVersion": "2",
                                        "delta.minWriterVersion": "5"})
+    if config == "column_mapping":  # never read as plain parquet (physical names): delta-rs refuses it clearly
+        with pytest.raises(EngineError, match="column mapping"):
+            open_source(str(tmp_path / "t"))
+        return
     opened = open_source(str(tmp_path / "t"))
     assert not opened.relation.startswith("read_parquet(")
-    if config == "column_mapping":
-        # delta-rs's pyarrow path reads column-mapped tables as all-null columns (the Arrow engine too):
-        # a known gap left to the delta-spark work (#15), so only the routing is asserted here.
-        return
     assert _counts(validate_source(example_contract, opened, now=NOW)) == \
         _counts(validate_table(example_contract, table, source="t", engine="arrow", now=NOW))

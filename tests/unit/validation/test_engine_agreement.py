@@ -1,4 +1,5 @@
-"""Every engine (DuckDB SQL, Great Expectations, Arrow) gives the same verdict and counts on the same data."""
+"""Every engine (DuckDB SQL, Great Expectations, Arrow, and Spark SQL on the run's one Spark session) gives the
+same verdict and counts on the same data. The Spark cases are marked ``integration``/``spark``: they start a JVM."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from airflow_provider_parity.exceptions import DataError, SchemaMismatchError
 from airflow_provider_parity.validation.validate import ENGINES, open_data, validate_data, validate_table
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
+ALL_ENGINES = (*ENGINES, pytest.param("spark", marks=[pytest.mark.integration, pytest.mark.spark]))
 ROWS = 400
 
 
@@ -47,6 +49,14 @@ FAULTS = {"none": [], "nulls": ["not_null(tenure_days)"], "range": ["between(ord
           "null_category": ["not_null(plan)"]}
 
 
+@pytest.fixture
+def engine(request):  # type: ignore[no-untyped-def]
+    """The engine under test (parametrised indirectly); ``spark`` makes the shared session the active one."""
+    if request.param == "spark":
+        request.getfixturevalue("spark")
+    return request.param
+
+
 def _counts(result):  # type: ignore[no-untyped-def]
     return {r.rule: (r.success, r.unexpected_count,
                      None if r.unexpected_fraction is None else round(r.unexpected_fraction, 9)) for r in result.rules}
@@ -59,7 +69,7 @@ def arrow_results(example_contract):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", ALL_ENGINES, indirect=True)
 def test_same_verdict_failures_and_counts(example_contract, arrow_results, engine, fault):
     result = validate_table(example_contract, _faulty(fault), source="t", engine=engine, now=NOW)
     assert [r.rule for r in result.failures] == FAULTS[fault]
@@ -109,7 +119,7 @@ def test_file_and_delta_sources_agree(example_contract, arrow_results, tmp_path,
     assert _counts(loaded) == _counts(result)
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", ALL_ENGINES, indirect=True)
 def test_bad_input_is_refused_the_same_way(example_contract, engine):
     table = customer_features(100, now=NOW)
     nan = _with(table, "avg_ticket_30d", pa.array([float("nan")] + table["avg_ticket_30d"].to_pylist()[1:]))
@@ -140,7 +150,7 @@ primary_key: [a, b]
 """
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", ALL_ENGINES, indirect=True)
 def test_duplicates_mean_every_row_of_a_repeated_key(tmp_path, engine):
     from airflow_provider_parity.contracts import load_contract
 
@@ -152,3 +162,18 @@ def test_duplicates_mean_every_row_of_a_repeated_key(tmp_path, engine):
     result = validate_table(contract, table, source="t", engine=engine)
     assert {r.rule: r.unexpected_count for r in result.failures} == {"unique(id)": 5, "compound_unique(a,b)": 2}
     assert [r.observed for r in result.failures] == ["5 duplicated values (83.3333%)", "2 rows with a repeated key (25.0000%)"]
+
+
+@pytest.mark.integration
+@pytest.mark.spark
+@pytest.mark.parametrize("kind", ["folder", "delta"])
+def test_spark_scans_files_and_delta_versions_where_they_lie(example_contract, arrow_results, tmp_path, spark, kind):
+    path = _write(_faulty("duplicates"), kind, tmp_path)
+    opened = open_data(path, engine="spark")
+    result = validate_data(example_contract, opened, engine="spark", now=NOW)
+    assert (result.engine, result.version) == ("spark", 0 if kind == "delta" else None)
+    assert _counts(result) == _counts(arrow_results["duplicates"])
+    # One aggregate query for every rule, then the GROUP BY that counts the repeated keys' rows.
+    queries = opened.con.queries  # type: ignore[union-attr]
+    assert len(queries) == 2 and "GROUP BY" in queries[1]
+    assert "`customer_id`" in queries[0]  # Spark's identifier quoting, not DuckDB's

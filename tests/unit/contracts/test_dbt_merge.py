@@ -1,0 +1,178 @@
+"""Contracts merged into an existing dbt project's YAML (no dbt run: the jaffle test runs dbt)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from airflow_provider_parity.contracts.dbt_import import contract_from_dbt
+from airflow_provider_parity.contracts.dbt_merge import GENERATED, logical_kind, merge_dbt, merge_tests
+from airflow_provider_parity.contracts.model import Contract
+from airflow_provider_parity.exceptions import ConfigurationError
+
+SCHEMA = """version: 2
+
+models:
+  # The shop's orders: one row per order.
+  - name: orders
+    description: Orders as the shop sees them
+    columns:
+      - name: order_id
+        description: The order's id  # never reused
+        tests:
+          - unique
+          - not_null
+
+      - name: status
+        tests:
+          - accepted_values:
+              values: ['placed', 'shipped']
+          - my_team_test
+"""
+
+
+def _contract(**status: Any) -> Contract:
+    return Contract.model_validate({
+        "dataset": {"name": "orders", "owner": "shop", "version": "1.0.0", "description": "from the contract"},
+        "columns": [{"name": "order_id", "type": "integer", "nullable": False, "constraints": {"unique": True}},
+                    {"name": "status", "type": "string", "constraints": status}],
+    })
+
+
+def _other() -> Contract:
+    return Contract.model_validate({"dataset": {"name": "payments", "owner": "shop", "version": "1.0.0"},
+                                    "columns": [{"name": "payment_id", "type": "integer", "nullable": False}]})
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "models").mkdir()
+    (tmp_path / "dbt_project.yml").write_text("name: shop\nprofile: shop\nmodel-paths: ['models']\n")
+    (tmp_path / "models" / "schema.yml").write_text(SCHEMA)
+    return tmp_path
+
+
+def _catalog(tmp_path: Path, columns: dict[str, str]) -> Path:
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps({"nodes": {"model.shop.orders": {"columns": {
+        name: {"name": name, "type": kind, "index": i} for i, (name, kind) in enumerate(columns.items())}}}}))
+    return path
+
+
+def test_merged_into_the_projects_entry_keeping_comments_docs_and_tests(project: Path) -> None:
+    catalog = _catalog(project, {"order_id": "INTEGER", "status": "VARCHAR"})
+    report = merge_dbt([_contract(allowed_values=["placed", "shipped"])], project, catalog=catalog)
+    text = (project / "models" / "schema.yml").read_text()
+    assert report.merged == {"orders": "models/schema.yml"} and not report.notes
+    assert not (project / GENERATED).exists()
+    assert "# The shop's orders: one row per order." in text and "# never reused" in text
+    entry = yaml.safe_load(text)["models"][0]
+    assert entry["description"] == "Orders as the shop sees them"  # the project's docs win
+    assert entry["config"]["contract"] == {"enforced": True}
+    order_id, status = entry["columns"]
+    assert order_id["data_type"] == "integer" and status["data_type"] == "varchar"  # the catalog's, not bigint
+    assert order_id["tests"] == ["parity_unique", "not_null"]  # dbt's unique counts values: replaced in place
+    # The same accepted values as written by the project, counted in rows; the team's own test kept.
+    assert status["tests"] == [{"accepted_values": {"values": ["placed", "shipped"],
+                                                    "config": {"fail_calc": "coalesce(sum(n_records), 0)"}}},
+                               "my_team_test"]
+    assert merge_dbt([_contract(allowed_values=["placed", "shipped"])], project, catalog=catalog).written == []
+
+
+def test_a_changed_contract_replaces_its_own_tests(project: Path) -> None:
+    merge_dbt([_contract(allowed_values=["placed"], regex="^[a-z]+$")], project)
+    status = yaml.safe_load((project / "models" / "schema.yml").read_text())["models"][0]["columns"][1]
+    assert status["tests"][0] == {"accepted_values": {"arguments": {"values": ["placed"]},
+                                                      "config": {"fail_calc": "coalesce(sum(n_records), 0)"}}}
+    assert [next(iter(t)) if isinstance(t, dict) else t for t in status["tests"]] == [
+        "accepted_values", "my_team_test", "parity_regex"]
+    merge_dbt([_contract()], project)  # the regex left the contract: its test leaves the project
+    status = yaml.safe_load((project / "models" / "schema.yml").read_text())["models"][0]["columns"][1]
+    assert "parity_regex" not in str(status["tests"]) and "my_team_test" in status["tests"]
+
+
+def test_undeclared_models_go_to_the_generated_file_until_the_project_declares_them(project: Path) -> None:
+    report = merge_dbt([_contract(), _other()], project)
+    generated = yaml.safe_load((project / GENERATED).read_text())
+    assert [m["name"] for m in generated["models"]] == ["payments"]
+    assert (project / GENERATED).read_text().startswith("# Generated by `parity contract dbt")
+    assert report.merged == {"orders": "models/schema.yml"}
+    (project / "models" / "payments.yml").write_text("version: 2\nmodels:\n  - name: payments\n")
+    report = merge_dbt([_contract(), _other()], project)
+    assert not (project / GENERATED).exists()  # two entries for payments would stop dbt's parse
+    assert report.merged["payments"] == "models/payments.yml"
+
+
+def test_no_enforced_contract_where_dbt_would_refuse_it(project: Path) -> None:
+    catalog = _catalog(project, {"order_id": "INTEGER", "state": "VARCHAR"})  # status was renamed in the SQL
+    report = merge_dbt([_contract()], project, catalog=catalog)
+    entry = yaml.safe_load((project / "models" / "schema.yml").read_text())["models"][0]
+    assert "contract" not in entry["config"]
+    assert report.notes == ["orders: model contract not enforced: models/schema.yml documents ['status'], "
+                            "which the model does not produce (catalog)"]
+
+
+def test_a_catalog_type_of_another_kind_is_not_taken(project: Path) -> None:
+    catalog = _catalog(project, {"order_id": "VARCHAR", "status": "VARCHAR"})
+    merge_dbt([_contract()], project, catalog=catalog)
+    order_id = yaml.safe_load((project / "models" / "schema.yml").read_text())["models"][0]["columns"][0]
+    assert order_id["data_type"] == "bigint"  # the contract's type: dbt's enforced contract names the mismatch
+
+
+@pytest.mark.parametrize("physical, kind", [("INTEGER", "integer"), ("DECIMAL(18,2)", "float"),
+                                            ("character varying(20)", "string"), ("TIMESTAMP WITH TIME ZONE",
+                                                                                  "timestamp"), ("BLOB", None)])
+def test_logical_kind(physical: str, kind: str | None) -> None:
+    assert logical_kind(physical) == kind
+
+
+def test_merge_tests_matches_relationships_by_parent() -> None:
+    project = [{"relationships": {"to": "ref('a')", "field": "id"}}]
+    wanted = [{"relationships": {"arguments": {"to": "ref('b')", "field": "id"}}}]
+    assert len(merge_tests(project, wanted)) == 2
+    assert merge_tests(project, wanted) == project and len(project) == 2  # idempotent
+
+
+def test_not_a_project(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="no dbt_project.yml"):
+        merge_dbt([_contract()], tmp_path)
+
+
+def _manifest(tmp_path: Path, columns: dict[str, Any]) -> Path:
+    path = tmp_path / "manifest.json"
+    tests = {
+        "test.shop.nn": {"resource_type": "test", "attached_node": "model.shop.orders", "column_name": "order_id",
+                         "test_metadata": {"name": "not_null", "kwargs": {"column_name": "order_id"}}},
+        "test.shop.u": {"resource_type": "test", "attached_node": "model.shop.orders", "column_name": "order_id",
+                        "test_metadata": {"name": "unique", "kwargs": {}}},
+        "test.shop.r": {"resource_type": "test", "attached_node": "model.shop.orders", "column_name": "customer_id",
+                        "test_metadata": {"name": "relationships",
+                                          "kwargs": {"to": "ref('customers')", "field": "id"}}},
+    }
+    path.write_text(json.dumps({"nodes": {"model.shop.orders": {
+        "resource_type": "model", "name": "orders", "unique_id": "model.shop.orders", "columns": columns}, **tests}}))
+    return path
+
+
+def test_import_from_manifest_types(tmp_path: Path) -> None:
+    manifest = _manifest(tmp_path, {"order_id": {"data_type": "int"}, "customer_id": {"data_type": "bigint"}})
+    document = contract_from_dbt(manifest, "orders")
+    assert document["primary_key"] == ["order_id"]
+    assert document["columns"] == [
+        {"name": "order_id", "type": "integer", "constraints": {"unique": True}, "nullable": False, "role": "key"},
+        {"name": "customer_id", "type": "integer", "constraints": {"references": "customers.id"}}]
+
+
+def test_import_refuses_what_it_cannot_type(tmp_path: Path) -> None:
+    manifest = _manifest(tmp_path, {"order_id": {}, "customer_id": {"data_type": "bigint"}})
+    with pytest.raises(ConfigurationError, match=r"no type for columns \['order_id'\]: pass --catalog"):
+        contract_from_dbt(manifest, "orders")
+    with pytest.raises(ConfigurationError, match="no model 'nope' in the manifest"):
+        contract_from_dbt(manifest, "nope")
+    blob = _manifest(tmp_path, {"order_id": {"data_type": "blob"}})
+    with pytest.raises(ConfigurationError, match="'blob', which no contract type"):
+        contract_from_dbt(blob, "orders")
