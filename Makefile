@@ -42,3 +42,4 @@ typecheck: setup
 bench: setup
 	$(UV_RUN) python benchmarks/bench_validate.py
 	$(UV_RUN) python benchmarks/bench_validate_engines.py
+	$(UV_RUN) python benchmarks/bench_validate_scale.py

@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 CONTRACT = """
 dataset: {name: bench_orders, owner: bench, version: 1.0.0}
@@ -36,16 +37,22 @@ row_count: {min: 1}
 
 
 def make_data(rows: int, path: Path) -> None:
-    import numpy as np
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    rng = np.random.default_rng(0)
+    pq.write_table(make_table(rows), path, row_group_size=1_000_000)
+
+
+def make_table(rows: int, *, seed: int = 0, first_id: int = 0) -> Any:
+    """``rows`` clean orders (a pyarrow Table); ``seed``/``first_id`` make the chunks of a larger table."""
+    import numpy as np
+    import pyarrow as pa
+
+    rng = np.random.default_rng(seed)
     letters = np.array(list("ABCDEFGHIJ"))
     codes = np.char.add(letters[rng.integers(0, 10, rows)], np.char.zfill(rng.integers(0, 10000, rows).astype(str), 4))
     score = rng.random(rows)
-    table = pa.table({
-        "id": pa.array(np.arange(rows, dtype="int64")),
+    return pa.table({
+        "id": pa.array(np.arange(first_id, first_id + rows, dtype="int64")),
         "amount": pa.array(rng.uniform(0, 1000, rows)),
         "qty": pa.array(rng.integers(0, 101, rows)),
         "status": pa.array(rng.choice(["new", "paid", "shipped", "returned"], rows)),
@@ -53,7 +60,6 @@ def make_data(rows: int, path: Path) -> None:
         "score": pa.array(score, mask=rng.random(rows) < 0.02),
         "created": pa.array(np.datetime64("2026-01-01") + rng.integers(0, 300, rows).astype("timedelta64[D]")),
     })
-    pq.write_table(table, path, row_group_size=1_000_000)
 
 
 def pandas_pass(data: str) -> bool:

@@ -6,6 +6,8 @@ peak RSS (``wait4``):
   - ``parity validate`` (default engine, DuckDB);
   - ``parity validate --engine arrow``;
   - ``parity validate --engine gx``;
+  - datacontract-cli ``test`` on the contract exported to ODCS (``parity contract odcs-export
+    --data``), installed in a throw-away virtualenv (skip with ``--no-datacontract``);
   - one hand-written DuckDB query doing the same 10 checks (the floor).
 Goal: the default gate within 1.5x of the hand-written query and at most 1 GB peak.
 
@@ -46,10 +48,22 @@ def hand_written(data: str) -> int:
     return 0 if row and row[0] else 1
 
 
-def run(argv: list[str]) -> dict[str, float]:
+def datacontract_test(parity: str, contract: Path, data: Path, tmp: Path) -> tuple[str, list[str]]:
+    """A label and the ``datacontract test`` command line for the contract's ODCS export with ``data`` as its server."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integration" / "contracts"))
+    from peer_tools import DATACONTRACT_CLI, install_datacontract
+
+    odcs = tmp / "contract.odcs.yaml"
+    subprocess.run([parity, "contract", "odcs-export", str(contract), "--data", str(data), "--out", str(odcs)],
+                   check=True)
+    label = f"datacontract-cli {DATACONTRACT_CLI.split('==')[1]} `test` (the ODCS export, DuckDB)"
+    return label, [str(install_datacontract(tmp / "datacontract-venv")), "test", str(odcs)]
+
+
+def run(argv: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
     """Wall time and peak RSS of one whole process (its exit code must be 0: the data is clean)."""
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
@@ -63,6 +77,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs per command; the best is reported")
     parser.add_argument("--hand-written", metavar="DATA", help=argparse.SUPPRESS)
     parser.add_argument("--make", metavar="DATA", help=argparse.SUPPRESS)
+    parser.add_argument("--no-datacontract", action="store_true", help="leave datacontract-cli out")
     args = parser.parse_args()
     if args.hand_written:
         raise SystemExit(hand_written(args.hand_written))
@@ -82,8 +97,11 @@ def main() -> None:
             "`parity validate` (default engine, DuckDB)": validate,
             "`parity validate --engine arrow`": [*validate, "--engine", "arrow"],
             "`parity validate --engine gx`": [*validate, "--engine", "gx"],
-            "one hand-written DuckDB query, same 10 checks": [sys.executable, __file__, "--hand-written", str(data)],
         }
+        if not args.no_datacontract:
+            label, argv = datacontract_test(parity, contract, data, Path(tmp))
+            commands[label] = argv
+        commands["one hand-written DuckDB query, same 10 checks"] = [sys.executable, __file__, "--hand-written", str(data)]
         results = {}
         for label, argv in commands.items():
             results[label] = min((run(argv) for _ in range(args.repeat)), key=lambda r: r["seconds"])

@@ -104,7 +104,7 @@ def _odcs_export(args: argparse.Namespace) -> int:
     from airflow_provider_parity.contracts.odcs import to_odcs
 
     _check_out(args.out)
-    _emit_yaml(to_odcs(load_contract(args.file)), args.out)
+    _emit_yaml(to_odcs(load_contract(args.file), data=args.data), args.out)
     return 0
 
 
@@ -210,6 +210,8 @@ def register(subparsers: Any) -> None:
     export = sub.add_parser("odcs-export", help="write the contract as an Open Data Contract Standard v3 document")
     export.add_argument("file")
     export.add_argument("--out", help="write here instead of stdout")
+    export.add_argument("--data", help="parquet file or folder, or Delta table root: added as a local server "
+                                       "(datacontract-cli tests it)")
     export.set_defaults(func=_odcs_export)
     imp = sub.add_parser("odcs-import", help="turn an ODCS v3 document into a parity contract")
     imp.add_argument("file")

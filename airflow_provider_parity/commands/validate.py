@@ -18,20 +18,37 @@ def _validate(args: argparse.Namespace) -> int:
 
     # Before the data is read: a report path that cannot be written, or would overwrite an input.
     references = parse_references(args.reference)
-    check_outputs(args.json, args.html, inputs=(args.contract, args.data, *references.values()))
+    check_outputs(args.json, args.html, inputs=(args.contract, *([args.data] if args.data else []), *references.values()))
     contract = load_contract(args.contract)
     # DuckDB scans the file or table where it lies; gx and arrow read it into memory first.
-    data = open_data(args.data, engine=args.engine, version=args.version)
+    data = _open_sql(args) if args.sql is not None else open_data(args.data, engine=args.engine, version=args.version)
     result = validate_data(contract, data, environment=args.environment, engine=args.engine, references=references)
     write_reports(result, json_path=args.json, html_path=args.html)
     print(result.summary(), file=sys.stdout if result.success else sys.stderr)
     return 0 if result.success else 1
 
 
+def _open_sql(args: argparse.Namespace) -> Any:
+    """``--sql`` through ``--conn-id`` (an Airflow connection, e.g. from ``AIRFLOW_CONN_*``): pushed down."""
+    from airflow_provider_parity.exceptions import UsageError
+
+    if not args.conn_id:
+        raise UsageError("--sql needs --conn-id (the Airflow connection to run it through)")
+    if args.version is not None:
+        raise UsageError("--version is for Delta tables, not --sql")
+    from airflow_provider_parity.operators.common import open_sql
+
+    return open_sql(args.conn_id, args.sql, engine=args.engine)
+
+
 def register(subparsers: Any) -> None:
     cmd = subparsers.add_parser("validate", help="validate data against a contract (exit 1: violated, 2: bad input)")
     cmd.add_argument("--contract", required=True, help="contract YAML file")
-    cmd.add_argument("--data", required=True, help="parquet file or folder, or Delta table root")
+    source = cmd.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data", help="parquet file or folder, or Delta table root")
+    source.add_argument("--sql", help="a table name or SELECT in --conn-id's database; the default engine runs "
+                                      "the rules there (PostgreSQL), so only counts and samples come back")
+    cmd.add_argument("--conn-id", help="the Airflow connection for --sql (e.g. defined by AIRFLOW_CONN_<ID>)")
     cmd.add_argument("--version", type=int_at_least(0), help="Delta version to validate (default: latest)")
     cmd.add_argument("--environment", choices=["training", "serving"],
                      help="expect only this side's columns (default: all)")

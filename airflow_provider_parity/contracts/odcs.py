@@ -17,7 +17,9 @@ import yaml
 from airflow_provider_parity.contracts.loader import contract_from_text
 from airflow_provider_parity.contracts.model import Contract, parse_duration
 
-API_VERSION = "v3.0.2"
+# v3.1: library quality rules name a ``metric`` (v3.0.2's JSON schema wants ``rule``, so
+# datacontract-cli's ``lint`` refuses the metric form under v3.0.2).
+API_VERSION = "v3.1.0"
 _TO_ODCS = {"string": "string", "integer": "integer", "float": "number", "boolean": "boolean",
             "date": "date", "timestamp": "timestamp"}
 _FROM_ODCS = {**{v: k for k, v in _TO_ODCS.items()}, "time": "string", "object": "string", "array": "string"}
@@ -64,8 +66,28 @@ def _property(contract: Contract, index: int) -> dict[str, Any]:
     return prop
 
 
-def to_odcs(contract: Contract) -> dict[str, Any]:
+def _server(data: str) -> dict[str, Any]:
+    """A ``local`` server entry for a parquet file or folder, or a Delta table root (datacontract-cli's form)."""
+    import os
+
+    from airflow_provider_parity.sources import source_kind
+
+    if source_kind(data) == "delta":
+        return {"server": "local", "type": "local", "path": data, "format": "delta"}
+    path = os.path.join(data, "**", "*.parquet") if os.path.isdir(data) else data
+    return {"server": "local", "type": "local", "path": path, "format": "parquet"}
+
+
+def to_odcs(contract: Contract, *, data: str | None = None) -> dict[str, Any]:
     """The contract as an ODCS v3 document (a dict, validated by the ``open-data-contract-standard`` model).
+
+    The schema object's ``name`` and ``physicalName`` are the dataset's name: tools that test the
+    data (datacontract-cli) query a table or view of that name.
+
+    Args:
+        contract: the contract.
+        data: where the data lies (a parquet file or folder, a Delta table root): written as a
+            ``local`` server entry, so ``datacontract test`` runs on it unchanged.
 
     Raises:
         ImportError: the ``odcs`` extra is not installed.
@@ -73,7 +95,7 @@ def to_odcs(contract: Contract) -> dict[str, Any]:
     from open_data_contract_standard.model import OpenDataContractStandard
 
     ds = contract.dataset
-    schema: dict[str, Any] = {"name": ds.name, "logicalType": "object",
+    schema: dict[str, Any] = {"name": ds.name, "physicalName": ds.name, "logicalType": "object",
                               "properties": [_property(contract, i) for i in range(len(contract.columns))]}
     if contract.row_count:
         bounds = [contract.row_count.min or 0, contract.row_count.max] if contract.row_count.max is not None else None
@@ -89,6 +111,8 @@ def to_odcs(contract: Contract) -> dict[str, Any]:
         "customProperties": [{"property": "parity", "value": {k: v for k, v in contract.canonical_dict().items()
                                                              if k in _PARITY_ONLY}}],
     }
+    if data is not None:
+        doc["servers"] = [_server(data)]
     if ds.description:
         doc["description"] = {"purpose": ds.description}
     if contract.freshness:

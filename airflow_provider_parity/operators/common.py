@@ -107,13 +107,63 @@ def check_source(operator: str, argument: str, value: Any, sql: str | None, conn
         raise OperatorArgumentError(f"{operator}: sql= needs conn_id=")
 
 
-def read_sql(conn_id: str, sql: str) -> pa.Table:
-    """The result of ``sql`` through a common-sql connection, as an Arrow table."""
+def _connection_hook(conn_id: str) -> tuple[str, Any]:
+    """The connection's type and hook, or one line naming the connection.
+
+    Raises:
+        ConfigurationError: no such connection.
+    """
     from airflow_provider_parity.compat import BaseHook
+    from airflow_provider_parity.exceptions import ConfigurationError
+
+    try:
+        connection = BaseHook.get_connection(conn_id)
+    except Exception as exc:  # AirflowNotFoundException's module moved between Airflow versions
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "not found"
+        raise ConfigurationError(f"connection {conn_id!r}: {reason}") from None
+    return connection.conn_type or "", connection.get_hook()  # type: ignore[no-untyped-call]
+
+
+def _fetch(hook: Any, sql: str, source: str) -> pa.Table:
+    from airflow_provider_parity.exceptions import DataError
     from airflow_provider_parity.validation.native import to_arrow
 
-    hook = BaseHook.get_connection(conn_id).get_hook()  # type: ignore[no-untyped-call]
-    return to_arrow(hook.get_df(sql, df_type="pandas"))
+    try:
+        frame = hook.get_df(sql, df_type="pandas")
+    except Exception as exc:  # each DB-API driver has its own error classes
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        raise DataError(f"the database refused the query: {reason}", source=source) from None
+    return to_arrow(frame)
+
+
+def read_sql(conn_id: str, sql: str) -> pa.Table:
+    """The result of ``sql`` through a common-sql connection, as an Arrow table."""
+    return _fetch(_connection_hook(conn_id)[1], sql, f"{conn_id}:{sql}")
+
+
+PUSHDOWN_DIALECTS = {"postgres": "postgres"}
+"""Connection types whose database runs the compiled rules itself (tested against a real server);
+other connections' rows are fetched and checked by the engine in the worker."""
+
+
+def open_sql(conn_id: str, sql: str, *, engine: str) -> Any:
+    """A ``sql=`` source (a table name or a query): pushed down to the database for the default
+    engine where the dialect is supported (a ``PushdownSource``), else fetched (a ``LoadedData``).
+
+    Raises:
+        ConfigurationError: no such connection.
+        DataError: the database refused the query or table.
+    """
+    from airflow_provider_parity.validation.sources import LoadedData
+
+    source = f"{conn_id}:{sql}"
+    conn_type, hook = _connection_hook(conn_id)
+    dialect = PUSHDOWN_DIALECTS.get(conn_type)
+    if engine == "duckdb" and dialect is not None:
+        from airflow_provider_parity.validation.pushdown import open_pushdown
+
+        return open_pushdown(hook, sql, dialect=dialect, source=source)
+    return LoadedData(_fetch(hook, sql, source), source, None, "sql")
 
 
 def fail_fast(operator: Any, call: Callable[[], T]) -> T:

@@ -15,7 +15,7 @@ from airflow_provider_parity.operators.common import (
     HtmlReportLink,
     as_version,
     check_source,
-    read_sql,
+    open_sql,
     run_as_of,
 )
 
@@ -64,8 +64,9 @@ class DataContractGateOperator(GateMixin, BaseOperator):
         storage_options: object-store options for Delta URIs (prefer ``delta_conn_id``).
         environment: ``"training"`` or ``"serving"``: expect only that side's columns.
         engine: ``"duckdb"`` (default), ``"gx"``, ``"arrow"`` or ``"spark"`` (the DuckDB engine's
-            SQL transpiled to Spark SQL, a Delta table read by delta-spark). With ``sql``, the
-            query's rows are fetched through ``conn_id`` and then checked by the engine.
+            SQL transpiled to Spark SQL, a Delta table read by delta-spark). With ``sql`` on a
+            PostgreSQL connection, the default engine runs the compiled rules in that database (only
+            counts and samples come back); otherwise the query's rows are fetched and then checked.
         spark_conn_id: a ``parity_spark`` connection for ``engine="spark"`` (default: the active
             session, else a local one).
         warn_only: report a violation as a warning and let downstream tasks run.
@@ -124,7 +125,6 @@ class DataContractGateOperator(GateMixin, BaseOperator):
         self._schema: list[tuple[str, str]] | None = None
 
     def _load(self) -> Any:
-        from airflow_provider_parity.validation.sources import LoadedData
         from airflow_provider_parity.validation.validate import open_data
 
         if self.engine == "spark" and self.spark_conn_id:
@@ -132,7 +132,7 @@ class DataContractGateOperator(GateMixin, BaseOperator):
 
             SparkSessionHook(self.spark_conn_id).get_conn()  # getOrCreate: the session the engine then uses
         if self.sql is not None:
-            return LoadedData(read_sql(str(self.conn_id), self.sql), f"{self.conn_id}:{self.sql}", None, "sql")
+            return open_sql(str(self.conn_id), self.sql, engine=self.engine)
         return open_data(self.data, engine=self.engine, version=as_version(self.version),
                          storage_options=self.delta_storage())
 

@@ -9,7 +9,7 @@ DataFrame: a Delta table read by delta-spark with ``versionAsOf``, or any frame)
 
 Why sqlglot: the SQL already exists and is tested against every other engine; a
 transpiler keeps one source of truth, and the two constructs it renders in a way Spark
-lacks are rewritten here (:func:`to_spark_sql`). The data is a temporary view; values
+lacks are rewritten in ``dialects.py`` (:func:`to_spark_sql`). The data is a temporary view; values
 reach the SQL only as literals quoted by ``sql_engine``, re-escaped by sqlglot for
 Spark's string syntax (backslashes are escapes there).
 """
@@ -25,33 +25,19 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_parity.contracts.model import Contract, Environment
 from airflow_provider_parity.delta.spark_engine import arrow_schema
 from airflow_provider_parity.exceptions import DataError
+from airflow_provider_parity.validation.dialects import to_dialect
 from airflow_provider_parity.validation.result import ValidationResult
 from airflow_provider_parity.validation.sql_engine import SqlSource, validate_source
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
-    from sqlglot import exp
 
 _views = itertools.count()
 
 
-def _spark_node(node: exp.Expression) -> exp.Expression:
-    from sqlglot import exp
-
-    if isinstance(node, exp.IsInf):  # Spark has no isinf: an infinite value is the only one with an infinite abs
-        return exp.EQ(this=exp.Abs(this=node.this), expression=exp.cast(exp.Literal.string("Infinity"), "double"))
-    if isinstance(node, exp.Anonymous) and str(node.this).lower() == "row":
-        # DuckDB's row value (never null, nulls inside count as values) is Spark's struct.
-        return exp.Struct(expressions=node.expressions)
-    return node
-
-
 def to_spark_sql(duckdb_sql: str) -> str:
-    """One of ``sql_engine``'s DuckDB queries in Spark SQL's dialect."""
-    import sqlglot
-
-    tree = sqlglot.parse_one(duckdb_sql, read="duckdb").transform(_spark_node)
-    return tree.sql(dialect="spark")
+    """One of ``sql_engine``'s DuckDB queries in Spark SQL's dialect (``dialects.to_dialect``)."""
+    return to_dialect(duckdb_sql, "spark")
 
 
 class _Rows:

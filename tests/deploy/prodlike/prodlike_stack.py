@@ -339,7 +339,8 @@ def postgres_bin_dir() -> Path | None:
     return Path(found).parent if found else None
 
 
-def start_postgres(stack: Stack, databases: tuple[str, ...], *, timeout: float = 60) -> dict[str, Database]:
+def start_postgres(stack: Stack, databases: tuple[str, ...], *, timeout: float = 60,
+                   settings: Mapping[str, str] | None = None, superuser: bool = False) -> dict[str, Database]:
     """Initialise and start a throw-away PostgreSQL on 127.0.0.1 with one database per name.
 
     The cluster lives in its own temporary folder (not under ``stack.root``, which may be private
@@ -350,6 +351,8 @@ def start_postgres(stack: Stack, databases: tuple[str, ...], *, timeout: float =
         stack: where the server is registered.
         databases: a database and an owning role (same name, random password) for each.
         timeout: seconds to wait for the server to accept connections.
+        settings: more server settings (``-c name=value``), e.g. ``shared_preload_libraries``.
+        superuser: the roles are superusers (a test reading server-wide statistics).
 
     Returns:
         The databases by name.
@@ -388,6 +391,7 @@ def start_postgres(stack: Stack, databases: tuple[str, ...], *, timeout: float =
                "-c", f"listen_addresses={LOOPBACK}", "-c", "unix_socket_directories=",
                "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
                "-c", "max_connections=200"]
+    command += [arg for name, value in (settings or {}).items() for arg in ("-c", f"{name}={value}")]
     # SIGINT to the postmaster alone is PostgreSQL's fast shutdown; it stops its backends itself.
     server = stack.start("postgres", command, env=env, user=user, cwd=cluster, stop_signal=signal.SIGINT,
                          tier=0, whole_group=False)
@@ -406,7 +410,7 @@ def start_postgres(stack: Stack, databases: tuple[str, ...], *, timeout: float =
     with admin.cursor() as cur:
         for name in databases:
             password = secrets.token_urlsafe(16)
-            cur.execute(f'CREATE ROLE "{name}" LOGIN PASSWORD %s', (password,))
+            cur.execute(f'CREATE ROLE "{name}" LOGIN {"SUPERUSER " if superuser else ""}PASSWORD %s', (password,))
             cur.execute(f'CREATE DATABASE "{name}" OWNER "{name}"')
             found[name] = Database(LOOPBACK, port, name, name, password)
     admin.close()

@@ -52,3 +52,19 @@ def test_cli_export_then_import_round_trips(tmp_path, example_contract_path, exa
     assert main(["contract", "odcs-export", str(example_contract_path), "--out", str(odcs)]) == 0
     assert main(["contract", "odcs-import", str(odcs), "--out", str(back)]) == 0
     assert load_contract(back).fingerprint == example_contract.fingerprint
+
+
+def test_data_becomes_a_local_server_and_the_schema_names_the_table(example_contract, tmp_path):
+    from deltalake import write_deltalake
+
+    from airflow_provider_parity.examples import customer_features
+
+    (tmp_path / "parts").mkdir()
+    write_deltalake(str(tmp_path / "delta"), customer_features(10))
+    folder = to_odcs(example_contract, data=str(tmp_path / "parts"))
+    assert folder["servers"] == [{"server": "local", "type": "local", "path": str(tmp_path / "parts" / "**" / "*.parquet"),
+                                  "format": "parquet"}]
+    assert to_odcs(example_contract, data=str(tmp_path / "delta"))["servers"][0]["format"] == "delta"
+    assert folder["schema"][0]["physicalName"] == folder["schema"][0]["name"] == "customer_features"
+    assert from_odcs(folder).fingerprint == example_contract.fingerprint  # servers are not part of the contract
+    assert "servers" not in to_odcs(example_contract)
