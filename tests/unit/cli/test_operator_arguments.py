@@ -37,7 +37,7 @@ CASES: list[tuple[type, dict[str, Any], dict[str, Any], str]] = [
     (DataContractGateOperator, GATE, {"data": None}, "exactly one of data= and sql="),
     (DataContractGateOperator, GATE, {"sql": "select 1"}, "exactly one of data= and sql="),
     (DataContractGateOperator, GATE, {"data": None, "sql": "select 1"}, "sql= needs conn_id="),
-    (DataContractGateOperator, GATE, {"engine": "spark"}, "engine must be one of"),
+    (DataContractGateOperator, GATE, {"engine": "pandas"}, "engine must be one of"),
     (DataContractGateOperator, GATE, {"environment": "prod"}, "environment must be one of"),
     (DataContractGateOperator, GATE, {"version": -1}, "version must be a whole number from 0"),
     (DataContractGateOperator, GATE, {"version": "latest"}, "version must be a whole number"),
