@@ -189,7 +189,10 @@ def _metrics(old: VersionInfo, new: VersionInfo) -> list[dict[str, Any]]:
     return rows
 
 
-def _drift(data: list[dict[str, Any]], storage_options: Mapping[str, str] | None) -> dict[str, Any] | None:
+def _drift(data: list[dict[str, Any]], storage_options: Mapping[str, str] | None,
+           contract: Any = None) -> dict[str, Any] | None:
+    """The drift engine on the two pinned training sets; with the contract the new model was trained
+    under, only its features (keys, event times and partition dates change by design)."""
     from airflow_provider_parity.drift.gate import run_drift
 
     changed = [d for d in data if d["changed"] and d["old_version"] is not None and d["new_version"] is not None]
@@ -198,7 +201,7 @@ def _drift(data: list[dict[str, Any]], storage_options: Mapping[str, str] | None
     item = changed[0]
     result, _ = run_drift(item["uri"], item["uri"], reference_version=int(item["old_version"]),
                           current_version=int(item["new_version"]), reference_kind="delta", current_kind="delta",
-                          storage_options=storage_options)
+                          storage_options=storage_options, contract=contract)
     return {"uri": item["uri"], "verdict": result.verdict, "message": result.message,
             "drifted_features": list(result.drifted_features)}
 
@@ -242,7 +245,7 @@ def explain(client: MlflowClient, name: str, old: str | int | None, new: str | i
         model=name, old=old, new=new, runs={"old": before.run_id, "new": after.run_id}, data=data,
         commits=_commits(data, storage_options), contract=_contract(client, before, after),
         code=_code(client, before, after), gates=_gates(before, after), metrics=_metrics(before, after),
-        drift=_drift(data, storage_options) if drift else None,
+        drift=_drift(data, storage_options, _recorded_contract(client, after)) if drift else None,
     )
     report.seconds = round(time.perf_counter() - started, 3)
     return report
