@@ -1,6 +1,6 @@
 """``parity materialize`` and ``parity serve``: the online path.
 
-``parity materialize TABLE --version N --contract C --store URI`` writes the newest row per entity of a
+``parity materialize TABLE [--version N] --contract C --store URI`` writes the newest row per entity of a
 pinned Delta version into the online store (a no-op when the store already holds that version).
 ``parity serve`` runs the reference online service (FastAPI under uvicorn) until SIGTERM/SIGINT, which
 stops it gracefully and flushes the serving log. Exit 2: bad input (no champion, unreadable contract, ...).
@@ -15,19 +15,40 @@ from typing import Any
 
 from airflow_provider_parity.commands.args import int_at_least, positive_seconds
 
+STORE_ENV = "PARITY_ONLINE_STORE"
+
 
 def _materialize(args: argparse.Namespace) -> int:
     from airflow_provider_parity.contracts.loader import load_contract
     from airflow_provider_parity.serving.online_store import materialize, open_store
 
     contract = load_contract(args.contract)
+    version = args.version
+    if version is None:
+        version = _latest_version(args.table, missing_ok=args.missing_ok)
+        if version is None:
+            print(json.dumps({"skipped": True, "reason": "no Delta table yet"}))
+            return 0
     store = open_store(args.store)
     try:
-        done = materialize(args.table, args.version, contract, store)
+        done = materialize(args.table, version, contract, store)
     finally:
         store.close()
     print(json.dumps(done.to_dict()))
     return 0
+
+
+def _latest_version(table: str, *, missing_ok: bool) -> int | None:
+    """The table's newest version (every version of a feature table passed its gate before it was written)."""
+    from airflow_provider_parity.delta.snapshot import open_table
+    from airflow_provider_parity.exceptions import SnapshotError
+
+    try:
+        return int(open_table(table).version())
+    except SnapshotError:
+        if missing_ok:  # a fresh deployment: the feature pipeline has not written the table yet
+            return None
+        raise
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -53,22 +74,32 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _store_argument(parser: argparse.ArgumentParser) -> None:
+    # From the environment too: a Redis URL carries its password, which must not show in a process list.
+    parser.add_argument("--store", default=os.environ.get(STORE_ENV), required=not os.environ.get(STORE_ENV),
+                        help=f"the online store: sqlite:///PATH or redis://HOST:PORT/DB (default: ${STORE_ENV})")
+
+
 def register(subparsers: Any) -> None:
     """Add ``parity materialize`` and ``parity serve`` to the CLI."""
     mat = subparsers.add_parser("materialize", help="write a pinned Delta version's newest rows into the online store",
                                 description="Newest row per entity of TABLE at --version into the online store. "
                                             "Idempotent. Exit 2: bad input.")
     mat.add_argument("table", help="the Delta feature table")
-    mat.add_argument("--version", type=int_at_least(0), required=True, help="the pinned, contract-clean version")
+    mat.add_argument("--version", type=int_at_least(0),
+                     help="the pinned, contract-clean version (default: the newest; the feature pipeline commits "
+                          "only versions that passed the contract gate)")
+    mat.add_argument("--missing-ok", action="store_true",
+                     help="without --version: no table yet is not an error (nothing to materialise, exit 0)")
     mat.add_argument("--contract", required=True, help="the data contract (entity key, columns, event time)")
-    mat.add_argument("--store", required=True, help="sqlite:///PATH (or a path) or redis://HOST:PORT/DB")
+    _store_argument(mat)
     mat.set_defaults(func=_materialize)
 
     serve = subparsers.add_parser("serve", help="the reference online service: online features, boundary check, "
                                                 "the champion model, the serving log",
                                   description="Serve POST /predict until SIGTERM; /healthz, /metrics, /docs.")
     serve.add_argument("--contract", required=True, help="the data contract of the served features")
-    serve.add_argument("--store", required=True, help="the online store: sqlite:///PATH or redis://HOST:PORT/DB")
+    _store_argument(serve)
     serve.add_argument("--model", required=True, help="the registered model name (served: its @champion alias)")
     serve.add_argument("--log", required=True, help="the serving log's Delta table (created on first append)")
     serve.add_argument("--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI)")

@@ -105,3 +105,24 @@ def test_materialize_operator_lineage_names_the_version_and_hides_the_password(l
     assert lineage.outputs[0].name.endswith("customer_features")
     password = redis_url.split(":")[2].split("@")[0]
     assert password not in repr(lineage)
+
+
+def test_cli_materializes_the_newest_version_with_the_store_from_the_environment(
+        lake: Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """What compose's one-shot runs: no --version (the newest), the store URL from PARITY_ONLINE_STORE
+    (a password stays off the command line), and before the first feature table, nothing to do."""
+    import json
+
+    from airflow_provider_parity.cli import main
+
+    table = _two_days(tmp_path / "features")
+    monkeypatch.setenv("PARITY_ONLINE_STORE", f"sqlite:///{tmp_path}/online.db")
+    contract = str(Path(__file__).resolve().parents[3] / "contracts" / "customer_features.yaml")
+    assert main(["materialize", table, "--contract", contract]) == 0
+    assert json.loads(capsys.readouterr().out)["version"] == 1
+    assert open_store(f"sqlite:///{tmp_path}/online.db").materialised_version("customer_features") == 1
+    missing = str(tmp_path / "not-yet")
+    assert main(["materialize", missing, "--contract", contract, "--missing-ok"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"skipped": True, "reason": "no Delta table yet"}
+    assert main(["materialize", missing, "--contract", contract]) == 2
+    assert "no Delta table" in capsys.readouterr().err
