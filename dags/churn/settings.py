@@ -37,6 +37,8 @@ class Settings:
     """The monitor alerts after N breached windows among the last M (``"2/3"``); ``1/1``: the first one."""
     skew_alert_cooldown: str = "6h"
     """After an alert, the monitor stays quiet this long (the breaches are still recorded)."""
+    online_store: str = ""
+    """Where feature_pipeline materialises each contract-clean version for ``parity serve`` (SQLite or Redis URL)."""
 
     @property
     def features_table(self) -> str:
@@ -53,8 +55,9 @@ class Settings:
 
 def load_settings() -> Settings:
     home = os.environ.get("AIRFLOW_HOME", os.path.expanduser("~/airflow"))
+    lake_uri = parity_option("lake_uri", "") or os.path.join(home, "lake")
     return Settings(
-        lake_uri=parity_option("lake_uri", "") or os.path.join(home, "lake"),
+        lake_uri=lake_uri,
         contracts_dir=parity_option("contracts_dir", "") or str(BUNDLE_ROOT / "contracts"),
         dbt_project_dir=parity_option("dbt_project_dir", "") or str(BUNDLE_ROOT / "dbt_project"),
         dbt_target=parity_option("dbt_target", "duckdb"),
@@ -66,4 +69,14 @@ def load_settings() -> Settings:
         min_retrain_interval=parity_option("min_retrain_interval", "6h"),
         skew_alert_persistence=parity_option("skew_alert_persistence", "1/1"),
         skew_alert_cooldown=parity_option("skew_alert_cooldown", "6h"),
+        online_store=parity_option("online_store", "") or default_online_store(lake_uri),
     )
+
+
+def default_online_store(lake_uri: str) -> str:
+    """SQLite under a local lake (the embedded default); beside AIRFLOW_HOME when the lake is remote."""
+    if "://" in lake_uri and not lake_uri.startswith("file://"):
+        folder = os.path.join(os.environ.get("AIRFLOW_HOME", os.path.expanduser("~/airflow")), "parity")
+    else:
+        folder = os.path.join(lake_uri.removeprefix("file://"), "online")
+    return f"sqlite:///{os.path.abspath(os.path.join(folder, 'online.db'))}"

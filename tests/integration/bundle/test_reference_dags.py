@@ -196,3 +196,26 @@ def test_an_online_path_that_rounds_is_blocked_per_entity_while_drift_stays_quie
     assert named and set(named) <= rounded_customers(named), day.monitor.reason
     alerts = [json.loads(line) for line in Path(bundle["AIRFLOW__PARITY__ALERT_FILE"]).read_text().splitlines()]
     assert any(a["task_id"] == "feature_skew" and "avg_ticket_30d" in a["reason"] for a in alerts)
+
+
+def test_feature_pipeline_materialises_each_clean_version_into_the_online_store(story: dict[str, Any]) -> None:
+    """The version write_features committed after the contract gate is what the online store holds; a
+    blocked day materialises nothing; a retry of the same version is a no-op."""
+    from airflow_provider_parity.contracts.loader import load_contract
+    from airflow_provider_parity.serving.online_store import materialize, open_store
+    from churn.settings import load_settings
+
+    assert story["clean"].features.tasks["materialize"] == "success"
+    assert story["broken"].features.tasks["materialize"] == "upstream_failed"
+    settings = load_settings()
+    # The embedded default: SQLite under the lake.
+    assert settings.online_store == f"sqlite:///{Path(settings.lake_uri) / 'online' / 'online.db'}"
+    store = open_store(settings.online_store)
+    try:
+        assert store.materialised_version("customer_features") == 2  # day 4's version (days 1, 2, 4: 0, 1, 2)
+        lookup = store.read("customer_features", [["C000001"]])
+        assert lookup.versions == [2] and lookup.rows[0] is not None
+        retry = materialize(settings.features_table, 2, load_contract(settings.contract_path), store)
+        assert retry.skipped and retry.entities == 0
+    finally:
+        store.close()
