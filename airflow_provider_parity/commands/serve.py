@@ -11,6 +11,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from airflow_provider_parity.commands.args import int_at_least, positive_seconds
@@ -57,6 +60,7 @@ def _serve(args: argparse.Namespace) -> int:
     from airflow_provider_parity.contracts.loader import load_contract
     from airflow_provider_parity.exceptions import ConfigurationError
     from airflow_provider_parity.serving.app import Champion, LogWriter, Service, create_app
+    from airflow_provider_parity.serving.faults import parse_fault
     from airflow_provider_parity.serving.online_store import open_store
 
     contract = load_contract(args.contract)
@@ -64,14 +68,35 @@ def _serve(args: argparse.Namespace) -> int:
     tracking_uri = args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
     if not tracking_uri:  # else MLflow would make an empty store in the working folder and find no champion
         raise ConfigurationError("serve: no MLflow tracking server: pass --tracking-uri or set MLFLOW_TRACKING_URI")
-    champion = Champion(args.model, tracking_uri)
+    champion = Champion(args.model, tracking_uri, wait=args.wait_for_champion)
+    served = [c.name for c in contract.columns_for("serving")]
     service = Service(contract=contract, store=open_store(args.store), champion=champion,
                       writer=LogWriter(args.log, flush_seconds=args.flush_seconds, max_rows=args.flush_rows),
-                      on_failure=args.on_boundary_failure, poll_seconds=args.poll_seconds)
+                      on_failure=args.on_boundary_failure, poll_seconds=args.poll_seconds,
+                      fault=parse_fault(args.fault, served) if args.fault else None)
+    if args.replay_from:
+        service.clock = replay_clock(args.replay_from)
     service.store.read(service.view, [])  # a view never materialised is bad input, not a 500 per request
     uvicorn.run(create_app(service), host=args.host, port=args.port, log_level=args.log_level,
                 access_log=False, timeout_graceful_shutdown=30)
     return 0
+
+
+def replay_clock(start: str) -> Callable[[], datetime]:
+    """A clock that starts at ``start`` (ISO 8601, UTC when naive) and runs at the wall clock's pace.
+
+    Raises:
+        ConfigurationError: ``start`` is not a timestamp.
+    """
+    from airflow_provider_parity.exceptions import ConfigurationError
+
+    try:
+        origin = datetime.fromisoformat(start)
+    except ValueError:
+        raise ConfigurationError(f"--replay-from {start!r}: expected an ISO 8601 timestamp") from None
+    origin = origin if origin.tzinfo else origin.replace(tzinfo=UTC)
+    started = time.monotonic()
+    return lambda: origin + timedelta(seconds=time.monotonic() - started)
 
 
 def _store_argument(parser: argparse.ArgumentParser) -> None:
@@ -108,6 +133,15 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--poll-seconds", type=positive_seconds, default=30.0, help="how often to check the champion alias")
     serve.add_argument("--flush-seconds", type=positive_seconds, default=1.0, help="serving log: append at least this often")
     serve.add_argument("--flush-rows", type=int_at_least(1), default=1000, help="serving log: or after this many rows")
+    serve.add_argument("--wait-for-champion", action="store_true",
+                       help="start without a champion (predictions null, model_version null in the log) and load "
+                            "it when the alias appears, instead of exit 2")
+    serve.add_argument("--replay-from", metavar="TIMESTAMP",
+                       help="replay a past day's traffic: served_at and the boundary's freshness reference start at "
+                            "TIMESTAMP and run at the wall clock's pace (demos, backfills; default: the wall clock)")
+    serve.add_argument("--fault", metavar="round:FEATURE:SHARE",
+                       help="inject a known incident on purpose (demos, game days): serve FEATURE rounded to whole "
+                            "units for a stable SHARE of entities")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int_at_least(0), default=8000)
     serve.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"))

@@ -23,7 +23,7 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,6 +33,7 @@ from fastapi import FastAPI, HTTPException, Response
 from pydantic import BaseModel, Field
 
 from airflow_provider_parity.exceptions import ConfigurationError
+from airflow_provider_parity.serving.faults import Rounding
 from airflow_provider_parity.serving.online_store import (
     OnlineStore,
     entity_keys,
@@ -55,7 +56,8 @@ ALIAS = "champion"
 class Champion:
     """The model behind ``models:/<name>@champion``, reloaded when the alias moves."""
 
-    def __init__(self, name: str, tracking_uri: str | None) -> None:
+    def __init__(self, name: str, tracking_uri: str | None, *, wait: bool = False) -> None:
+        """Load the champion; with ``wait``, start without one (predictions null) until the alias appears."""
         import mlflow
 
         from airflow_provider_parity.tracking.client import make_client
@@ -65,15 +67,22 @@ class Champion:
             mlflow.set_registry_uri(tracking_uri)
         self.name = name
         self.client = make_client(tracking_uri, tracking_uri)
+        self.wait = wait
+        # Swapped whole: readers never see a version with another version's model.
+        self.current: tuple[str | None, Any] = (None, None)
         version = self.alias_version()
-        self.current: tuple[str, Any] = (version, self._load(version))  # swapped whole: readers never see a mix
+        if version is not None:
+            self.current = (version, self._load(version))
 
-    def alias_version(self) -> str:
+    def alias_version(self) -> str | None:
+        """The alias' version; None when there is none yet and the service may wait for it."""
         from mlflow.exceptions import MlflowException
 
         try:
             return str(self.client.get_model_version_by_alias(self.name, ALIAS).version)
         except MlflowException as exc:
+            if self.wait and exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+                return None
             raise ConfigurationError(f"model {self.name!r} has no version with alias {ALIAS!r}: "
                                      f"{str(exc).splitlines()[0][:200]}") from None
 
@@ -89,18 +98,19 @@ class Champion:
     def refresh(self) -> bool:
         """Load the alias' version when it moved; True when the model changed."""
         version = self.alias_version()
-        if version == self.current[0]:
+        if version is None or version == self.current[0]:
             return False
         self.current = (version, self._load(version))
         log.warning("champion of %s is now version %s", self.name, version)
         return True
 
-    def predict(self, model: Any, features: pa.Table) -> list[float | None]:
-        """Scores for ``features``: the columns the model was fitted on when it says so, else all of them."""
+    def predict(self, model: Any, features: pa.Table, default: list[str]) -> list[float | None]:
+        """Scores for ``features``: the columns the model was fitted on when it says so (any served column,
+        e.g. a ``metadata`` one the training used), else the ``default`` ones (the contract's features)."""
         import pandas as pd
 
         fitted = getattr(model, "feature_names_in_", None)
-        names = features.column_names if fitted is None else [str(n) for n in fitted]
+        names = default if fitted is None else [str(n) for n in fitted]
         # Column by column: half the time of Table.to_pandas on a one-row batch.
         frame = pd.DataFrame({n: features.column(n).to_numpy(zero_copy_only=False) for n in names})
         scores = model.predict_proba(frame)[:, 1] if hasattr(model, "predict_proba") else model.predict(frame)
@@ -209,6 +219,10 @@ class Service:
     on_failure: OnFailure = "reject"
     poll_seconds: float = 30.0
     view: str = ""
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    """``served_at`` and the boundary's freshness reference: the wall clock, or a replay clock (``--replay-from``)."""
+    fault: Rounding | None = None
+    """An incident injected on purpose (``--fault``): applied to the served batch before the boundary check."""
     metrics: Metrics = field(default_factory=Metrics)
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -243,7 +257,7 @@ class PredictRequest(BaseModel):
 
 class PredictResponse(BaseModel):
     request_id: str
-    model_version: str
+    model_version: str | None
     materialisation_version: list[int | None]
     predictions: list[float | None]
     boundary: Literal["passed", "failed"]
@@ -258,12 +272,11 @@ def _entity_tuples(service: Service, entities: list[dict[str, str | int]]) -> li
     return [tuple(e[k] for k in service.keys) for e in entities]
 
 
-def _log_rows(batch: pa.Table, request_id: str, model_version: str, versions: list[int | None],
-              predictions: list[float | None], boundary: str, degraded: bool) -> pa.Table:
+def _log_rows(batch: pa.Table, request_id: str, model_version: str | None, versions: list[int | None],
+              predictions: list[float | None], boundary: str, degraded: bool, now: datetime) -> pa.Table:
     import pyarrow as pa
 
     rows = batch.num_rows
-    now = datetime.now(UTC)
     extra = {"request_id": pa.array([request_id] * rows, pa.string()),
              "served_at": pa.array([now] * rows, pa.timestamp("us", tz="UTC")),
              "model_version": pa.array([model_version] * rows, pa.string()),
@@ -283,7 +296,10 @@ def predict(service: Service, request: PredictRequest) -> PredictResponse:
     entities = _entity_tuples(service, request.entities)
     lookup = service.store.read(service.view, entities)
     batch = to_batch(service.contract, entities, lookup.rows)
-    verdict = check_batch(service.contract, batch)
+    if service.fault is not None:
+        batch = service.fault.apply(batch, service.keys)
+    now = service.clock()
+    verdict = check_batch(service.contract, batch, now=now)
     failures = [f.message() for f in verdict.failures]
     if failures:
         service.metrics.boundary_failures.labels(service.on_failure).inc()
@@ -291,17 +307,18 @@ def predict(service: Service, request: PredictRequest) -> PredictResponse:
             raise HTTPException(status_code=422, detail={"boundary": "failed", "failures": failures})
     stamps = [r[service.event_time] for r in lookup.rows if r is not None and r.get(service.event_time) is not None]
     if stamps:
-        service.metrics.staleness.set(time.time() - max(stamps) / 1e6)
+        service.metrics.staleness.set(now.timestamp() - max(stamps) / 1e6)
     version, model = service.champion.current
-    known = [i for i, row in enumerate(lookup.rows) if row is not None]
+    known = [i for i, row in enumerate(lookup.rows) if row is not None] if model is not None else []
     predictions: list[float | None] = [None] * len(entities)
     if known:
-        scores = service.champion.predict(model, batch.take(known).select(service.features))
+        scores = service.champion.predict(model, batch.take(known), service.features)
         for i, score in zip(known, scores, strict=True):
             predictions[i] = score
     request_id = uuid.uuid4().hex
     boundary = "failed" if failures else "passed"
-    service.writer.put(_log_rows(batch, request_id, version, lookup.versions, predictions, boundary, bool(failures)))
+    service.writer.put(_log_rows(batch, request_id, version, lookup.versions, predictions, boundary, bool(failures),
+                                 now))
     return PredictResponse(request_id=request_id, model_version=version, materialisation_version=lookup.versions,
                            predictions=predictions, boundary=boundary, degraded=bool(failures), failures=failures)
 
@@ -348,7 +365,9 @@ def create_app(service: Service) -> FastAPI:
     async def metrics() -> Response:
         from prometheus_client import CONTENT_TYPE_LATEST
 
-        service.metrics.model_version.set(float(service.champion.current[0]))
+        version = service.champion.current[0]
+        if version is not None:  # no champion yet (--wait-for-champion): no sample rather than a made-up 0
+            service.metrics.model_version.set(float(version))
         return Response(service.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     return app

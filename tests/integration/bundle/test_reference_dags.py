@@ -219,3 +219,24 @@ def test_feature_pipeline_materialises_each_clean_version_into_the_online_store(
         assert retry.skipped and retry.entities == 0
     finally:
         store.close()
+
+
+def test_the_days_traffic_went_through_parity_serve_over_http(story: dict[str, Any]) -> None:
+    """The serving log is the real service's: materialisation versions, boundary verdicts, the model that
+    answered (none on day 1, before the first champion; v1 on day 2) and the replay clock's 22:00."""
+    from deltalake import DeltaTable
+
+    from churn.settings import load_settings
+
+    assert story["clean"].serving["url"].startswith("http://127.0.0.1:")
+    log = DeltaTable(load_settings().serving_log_table).to_pyarrow_table().to_pylist()
+    by_day: dict[str, list[dict[str, Any]]] = {}
+    for row in log:
+        by_day.setdefault(row["served_at"].date().isoformat(), []).append(row)
+    assert sorted(by_day) == [d.isoformat() for d in (DAYS[0], DAYS[1], DAYS[3])]  # day 3 served nothing new
+    first, second = by_day[DAYS[0].isoformat()], by_day[DAYS[1].isoformat()]
+    assert len(first) == story["clean"].serving["rows"] == 1000
+    assert {r["model_version"] for r in first} == {None} and {r["prediction"] for r in first} == {None}
+    assert {r["model_version"] for r in second} == {"1"} and all(0 <= r["prediction"] <= 1 for r in second)
+    assert {r["materialisation_version"] for r in first} == {0} and {r["boundary"] for r in log} == {"passed"}
+    assert min(r["served_at"] for r in first).hour == 22
