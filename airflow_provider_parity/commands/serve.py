@@ -68,7 +68,8 @@ def _serve(args: argparse.Namespace) -> int:
     tracking_uri = args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
     if not tracking_uri:  # else MLflow would make an empty store in the working folder and find no champion
         raise ConfigurationError("serve: no MLflow tracking server: pass --tracking-uri or set MLFLOW_TRACKING_URI")
-    champion = Champion(args.model, tracking_uri, wait=args.wait_for_champion)
+    numeric = [c.name for c in contract.columns_for("serving") if c.is_numeric]
+    champion = Champion(args.model, tracking_uri, wait=args.wait_for_champion, numeric=numeric)
     served = [c.name for c in contract.columns_for("serving")]
     service = Service(contract=contract, store=open_store(args.store), champion=champion,
                       writer=LogWriter(args.log, flush_seconds=args.flush_seconds, max_rows=args.flush_rows),

@@ -16,12 +16,9 @@ from __future__ import annotations
 import zlib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from airflow_provider_parity.exceptions import ConfigurationError
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 
 def in_share(key: Any, share: float) -> bool:
@@ -43,18 +40,6 @@ class Rounding:
 
     def hits(self, entities: Collection[Any]) -> set[Any]:
         return {e for e in entities if in_share(e, self.share)}
-
-    def apply(self, batch: pa.Table, keys: Sequence[str]) -> pa.Table:
-        """``batch`` (typed by the contract) as this faulty path serves it."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        columns = [batch.column(k).to_pylist() for k in keys]
-        hit = pa.array([in_share(entity_text(values), self.share) for values in zip(*columns, strict=True)],
-                       pa.bool_())
-        index = batch.column_names.index(self.feature)
-        return batch.set_column(index, self.feature,
-                                pc.if_else(hit, pc.round(batch.column(index), 0), batch.column(index)))
 
     def apply_rows(self, entities: Sequence[Sequence[Any]], rows: Sequence[dict[str, Any] | None],
                    keys: Sequence[str]) -> list[dict[str, Any] | None]:

@@ -15,29 +15,18 @@ from serving_support import Lake, read_log
 
 from airflow_provider_parity.serving.demo import ServiceProcess, post_json, send_requests, train_champion
 from airflow_provider_parity.serving.faults import in_share
-from airflow_provider_parity.serving.online_store import materialize, open_store
 
-pytestmark = pytest.mark.integration
+# The store the conftest's ``materialised`` fixture fills: SQLite only here.
+pytestmark = [pytest.mark.integration, pytest.mark.parametrize("store_uri", ["sqlite"], indirect=True)]
 Start = Callable[..., ServiceProcess]
 
 
-@pytest.fixture
-def sqlite_store(lake: Lake, tmp_path: Path) -> str:
-    uri = f"sqlite:///{tmp_path}/online.db"
-    store = open_store(uri)
-    try:
-        materialize(lake.fresh, 0, lake.contract, store)
-    finally:
-        store.close()
-    return uri
-
-
 def test_an_injected_rounding_reaches_the_log_stamped_by_the_replay_clock(
-        lake: Lake, sqlite_store: str, start_service: Start, tmp_path: Path) -> None:
+        lake: Lake, materialised: str, start_service: Start, tmp_path: Path) -> None:
     from deltalake import DeltaTable
 
     replay = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
-    service = start_service(sqlite_store, "--fault", "round:avg_ticket_30d:0.25", "--replay-from", replay.isoformat())
+    service = start_service(materialised, "--fault", "round:avg_ticket_30d:0.25", "--replay-from", replay.isoformat())
     customers = [f"C{i:06d}" for i in range(1, 81)]
     answers = send_requests(f"{service.url}/predict", [{"entities": [{"customer_id": c}]} for c in customers],
                             concurrency=4)
@@ -57,11 +46,11 @@ def test_an_injected_rounding_reaches_the_log_stamped_by_the_replay_clock(
 
 
 def test_waits_for_a_champion_and_serves_it_once_the_alias_appears(
-        lake: Lake, sqlite_store: str, start_service: Start, request: pytest.FixtureRequest) -> None:
+        lake: Lake, materialised: str, start_service: Start, request: pytest.FixtureRequest) -> None:
     from airflow_provider_parity.examples import customer_features
 
     name = f"churn-later-{request.node.name[-8:]}"
-    service = start_service(sqlite_store, "--wait-for-champion", "--poll-seconds", "0.5", model=name)
+    service = start_service(materialised, "--wait-for-champion", "--poll-seconds", "0.5", model=name)
     entity = {"entities": [{"customer_id": "C000003"}]}
     status, before = post_json(f"{service.url}/predict", entity)
     assert status == 200 and before["model_version"] is None and before["predictions"] == [None]
@@ -74,9 +63,9 @@ def test_waits_for_a_champion_and_serves_it_once_the_alias_appears(
     assert after["model_version"] == "1" and 0.0 <= after["predictions"][0] <= 1.0
 
 
-def test_without_the_option_a_missing_champion_is_bad_input(lake: Lake, sqlite_store: str, tmp_path: Path) -> None:
+def test_without_the_option_a_missing_champion_is_bad_input(lake: Lake, materialised: str, tmp_path: Path) -> None:
     service = ServiceProcess(contract=str(Path(__file__).resolve().parents[3] / "contracts" / "customer_features.yaml"),
-                             store=sqlite_store, model="nobody", log=str(tmp_path / "log"),
+                             store=materialised, model="nobody", log=str(tmp_path / "log"),
                              tracking_uri=lake.tracking_uri, output=tmp_path / "serve.out")
     assert service.process.wait(timeout=120) == 2
     assert "no version with alias 'champion'" in service.tail()
