@@ -54,17 +54,18 @@ def _latest_version(table: str, *, missing_ok: bool) -> int | None:
         raise
 
 
-def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
+def _build_service(args: argparse.Namespace) -> Any:
+    """The :class:`~airflow_provider_parity.serving.app.Service` the options describe.
 
+    Everything that can be wrong with the input fails here, before the port opens: exit 2, one line.
+    """
     from airflow_provider_parity.contracts.loader import load_contract
     from airflow_provider_parity.exceptions import ConfigurationError
-    from airflow_provider_parity.serving.app import Champion, LogWriter, Service, create_app
+    from airflow_provider_parity.serving.app import Champion, LogWriter, Service
     from airflow_provider_parity.serving.faults import parse_fault
     from airflow_provider_parity.serving.online_store import open_store
 
     contract = load_contract(args.contract)
-    # Everything that can be wrong with the input fails here, before the port opens: exit 2, one line.
     tracking_uri = args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
     if not tracking_uri:  # else MLflow would make an empty store in the working folder and find no champion
         raise ConfigurationError("serve: no MLflow tracking server: pass --tracking-uri or set MLFLOW_TRACKING_URI")
@@ -78,8 +79,35 @@ def _serve(args: argparse.Namespace) -> int:
     if args.replay_from:
         service.clock = replay_clock(args.replay_from)
     service.store.read(service.view, [])  # a view never materialised is bad input, not a 500 per request
-    uvicorn.run(create_app(service), host=args.host, port=args.port, log_level=args.log_level,
-                access_log=False, timeout_graceful_shutdown=30)
+    return service
+
+
+WORKER_ARGS_ENV = "PARITY_SERVE_WORKER_ARGS"
+
+
+def worker_app() -> Any:
+    """One ``--workers`` process' application (uvicorn's factory): the parent's options, its own service and log writer."""
+    from airflow_provider_parity.serving.app import create_app
+
+    return create_app(_build_service(argparse.Namespace(**json.loads(os.environ[WORKER_ARGS_ENV]))))
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from airflow_provider_parity.serving.app import create_app
+
+    service = _build_service(args)
+    options: dict[str, Any] = {"host": args.host, "port": args.port, "log_level": args.log_level,
+                               "access_log": False, "timeout_graceful_shutdown": 30}
+    if args.workers == 1:
+        uvicorn.run(create_app(service), **options)
+        return 0
+    # Several processes: each builds its own service (model, store connection, log writer; all append to
+    # the same Delta table, whose commits retry on a concurrent append). Checked once here first.
+    service.store.close()
+    os.environ[WORKER_ARGS_ENV] = json.dumps({k: v for k, v in vars(args).items() if k != "func"})
+    uvicorn.run("airflow_provider_parity.commands.serve:worker_app", factory=True, workers=args.workers, **options)
     return 0
 
 
@@ -143,6 +171,8 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--fault", metavar="round:FEATURE:SHARE",
                        help="inject a known incident on purpose (demos, game days): serve FEATURE rounded to whole "
                             "units for a stable SHARE of entities")
+    serve.add_argument("--workers", type=int_at_least(1), default=1,
+                       help="uvicorn worker processes (each with its own model, store connection and log writer)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int_at_least(0), default=8000)
     serve.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"))

@@ -69,3 +69,17 @@ def test_without_the_option_a_missing_champion_is_bad_input(lake: Lake, material
                              tracking_uri=lake.tracking_uri, output=tmp_path / "serve.out")
     assert service.process.wait(timeout=120) == 2
     assert "no version with alias 'champion'" in service.tail()
+
+
+def test_two_workers_append_to_one_log_and_lose_nothing_on_sigterm(
+        materialised: str, start_service: Start, tmp_path: Path) -> None:
+    """--workers 2: each worker has its own log writer; their commits to the one Delta table interleave
+    (flushes every 0.1 s make them collide) and after SIGTERM the log holds every answered request."""
+    service = start_service(materialised, "--workers", "2", "--flush-seconds", "0.1")
+    customers = [f"C{i % 200:06d}" for i in range(600)]
+    answers = send_requests(f"{service.url}/predict", [{"entities": [{"customer_id": c}]} for c in customers],
+                            concurrency=8)
+    assert [status for status, _ in answers] == [200] * len(customers)
+    service.stop()
+    logged = read_log(tmp_path / "serving_log")
+    assert sorted(r["request_id"] for r in logged) == sorted(body["request_id"] for _, body in answers)
