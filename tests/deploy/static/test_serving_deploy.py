@@ -38,6 +38,7 @@ def test_the_deployment_runs_parity_serve_with_probes_and_scrape_annotations(
     assert "--host=0.0.0.0" in command and "--port=8000" in command
     assert "--contract=/opt/airflow/contracts/customer_features.yaml" in command
     assert "--model=churn" in command and "--log=s3://parity-lake/churn/serving/feature_log" in command
+    assert "--on-boundary-failure=reject" in command and "--workers=1" in command
     assert not [a for a in command if a.startswith("--store")]  # from the environment, never on the command line
     for probe in ("readinessProbe", "livenessProbe"):
         assert container[probe]["httpGet"] == {"path": "/healthz", "port": "http"}
