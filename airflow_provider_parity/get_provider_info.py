@@ -147,6 +147,18 @@ def get_provider_info() -> dict[str, Any]:
                         "example": 'mlflow_default',
                         "default": '',
                     },
+                    "online_store": {
+                        "description": (
+                            'Reference bundle: the online store feature_pipeline materialises into and parity serve '
+                            'reads (sqlite:///PATH or redis://:PASSWORD@HOST:PORT/DB). Empty: '
+                            'sqlite:///{lake_uri}/online/online.db for a local lake, else under AIRFLOW_HOME/parity.'
+                        ),
+                        "version_added": "0.2.0",
+                        "type": "string",
+                        "sensitive": True,
+                        "example": 'redis://online-store:6379/0',
+                        "default": '',
+                    },
                     "model_name": {
                         "description": 'Reference bundle: the registered model.',
                         "version_added": "0.2.0",

@@ -103,9 +103,12 @@ def _run_client(url: str, args: argparse.Namespace, requests: int, seconds: floa
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU the process used so far (Linux ``/proc``): the service's own cost, whatever the load."""
+    """User + system CPU the process and its live children (``--workers``) used so far (Linux ``/proc``):
+    the service's own cost, whatever the load."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    kids = [int(c) for c in children.read_text().split()] if children.exists() else []
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") + sum(_cpu_seconds(k) for k in kids)
 
 
 def _measured(service: object, url: str, args: argparse.Namespace, requests: int, seconds: float,
@@ -130,7 +133,7 @@ def _bench_store(kind: str, store: str, features: str, tracking: str, root: Path
     opened.close()
     log = root / f"log-{kind}"
     service = ServiceProcess(contract=str(CONTRACT), store=store, model="churn", log=str(log), tracking_uri=tracking,
-                             output=root / f"serve-{kind}.out")
+                             extra=["--workers", str(args.workers)], output=root / f"serve-{kind}.out")
     try:
         service.wait_healthy()
         runs = {"warm-up": _run_client(service.url, args, 500, 10),
@@ -158,6 +161,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=500.0,
                         help="also a paced run: this many requests/s in total (0: saturated runs only)")
     parser.add_argument("--stores", default="sqlite,redis")
+    parser.add_argument("--workers", type=int, default=1, help="parity serve --workers")
     args = parser.parse_args()
     if args.client:
         print(json.dumps(asyncio.run(_client(args.client, args.concurrency, args.requests, args.seconds,

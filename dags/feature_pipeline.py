@@ -3,7 +3,8 @@
 Daily. Lands the day's raw extract, builds the features with dbt (its data tests, compiled
 from the data contract, are the first gate), checks the built table against the contract
 (Great Expectations), and only then commits it as a new version of the feature table, which
-emits the asset event daily_retraining listens to. A failed gate stops the run before the
+emits the asset event daily_retraining listens to, and materialises that version into the online
+store ``parity serve`` reads. A failed gate stops the run before the
 write: the feature table never holds a day that broke its contract.
 """
 
@@ -14,6 +15,7 @@ from airflow.sdk import DAG, Param
 from airflow_provider_parity.notifications.gate_alert import GateAlertNotifier
 from airflow_provider_parity.operators.contract_gate import DataContractGateOperator
 from airflow_provider_parity.operators.delta import DeltaWriteOperator
+from airflow_provider_parity.operators.materialize import MaterializeOperator
 from airflow_provider_parity.operators.step import parity_step
 from airflow_provider_parity.operators.verdict import GateVerdictOperator
 from churn.assets import features_asset
@@ -73,9 +75,17 @@ with DAG(
         partition_by=["feature_date"],
         outlets=[features_asset(settings)],
     )
+    # The version just written passed the contract gate: it is what the online service may serve.
+    materialize = MaterializeOperator(
+        task_id="materialize",
+        table=settings.features_table,
+        version="{{ ti.xcom_pull(task_ids='write_features')['snapshot']['version'] }}",
+        contract_path=settings.contract_path,
+        online_store=settings.online_store,
+    )
     verdict = GateVerdictOperator(
         task_id="verdict",
         gates=["dbt_build", "contract_gate"],
         on_failure_callback=[GateAlertNotifier(alert_file=settings.alert_file)],
     )
-    ingest >> dbt_build >> contract_gate >> write >> verdict
+    ingest >> dbt_build >> contract_gate >> write >> materialize >> verdict

@@ -54,6 +54,7 @@ class MaterializeOperator(LineageMixin, _DeltaTableMixin, BaseOperator):
         self.table, self.version, self.contract_path = table, version, contract_path
         self.online_store, self.delta_conn_id = online_store, delta_conn_id
         self._done: dict[str, Any] | None = None
+        _mask_password(online_store)
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_parity.exceptions import ConfigurationError
@@ -85,3 +86,17 @@ class MaterializeOperator(LineageMixin, _DeltaTableMixin, BaseOperator):
                                 outputs=[output_dataset(f"{safe_uri(self.online_store).rstrip('/')}/{view}",
                                                         version=version)],
                                 run_facets=error_facets(error))
+
+
+def _mask_password(uri: str) -> None:
+    """Register a Redis URL's password with Airflow's masker before the field is rendered and shown in the UI."""
+    from urllib.parse import urlsplit
+
+    try:
+        password = urlsplit(uri).password
+    except ValueError:
+        return
+    if password:
+        from airflow.sdk.log import mask_secret
+
+        mask_secret(password)

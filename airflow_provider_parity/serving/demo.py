@@ -2,7 +2,8 @@
 
 :func:`train_champion` fits a small scikit-learn pipeline on a contract's serving features and
 registers it under the alias ``champion``; :class:`ServiceProcess` runs ``parity serve`` as a real
-process on a loopback port and stops it with SIGTERM (the graceful path that flushes the log).
+process on a loopback port and stops it with SIGTERM (the graceful path that flushes the log);
+:func:`send_requests` is a small concurrent client.
 """
 
 from __future__ import annotations
@@ -134,6 +135,33 @@ def post_json(url: str, body: Any, timeout: float = 10) -> tuple[int, Any]:
             return answer.status, json.load(answer)
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read() or b"null")
+
+
+def send_requests(url: str, bodies: Sequence[Any], *, concurrency: int = 8,
+                  timeout: float = 30) -> list[tuple[int, Any]]:
+    """POST each body to ``url`` from ``concurrency`` threads, each over one keep-alive connection.
+
+    Returns:
+        (status, decoded answer) per body, in the order of ``bodies``.
+    """
+    import http.client
+    import threading
+    import urllib.parse
+    from concurrent.futures import ThreadPoolExecutor
+
+    target = urllib.parse.urlsplit(url)
+    local = threading.local()
+
+    def post(body: Any) -> tuple[int, Any]:
+        conn: http.client.HTTPConnection | None = getattr(local, "conn", None)
+        if conn is None:
+            conn = local.conn = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port, timeout=timeout)
+        conn.request("POST", target.path, json.dumps(body).encode(), {"Content-Type": "application/json"})
+        answer = conn.getresponse()
+        return answer.status, json.loads(answer.read() or b"null")
+
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="parity-client") as pool:
+        return list(pool.map(post, bodies))
 
 
 class RedisProcess:

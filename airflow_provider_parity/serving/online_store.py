@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -94,6 +95,8 @@ class SQLiteOnlineStore:
 
     def __init__(self, path: str) -> None:
         self.path = path
+        if path and path != ":memory:":  # the lake's online/ folder does not exist before the first run
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         # The service reads from its event loop and a materialisation may run in another process:
         # WAL lets both proceed; one connection per thread keeps sqlite3 thread-safe.
         self._local = threading.local()

@@ -133,6 +133,22 @@ def training_request_times(table: pa.Table) -> pa.ChunkedArray:
     return table.column("feature_date")
 
 
+def applicable(table: pa.Table) -> list[RequestFeature]:
+    """The request-time features whose stored inputs ``table`` has (a contract without them has none)."""
+    names = set(table.column_names)
+    return [f for f in REQUEST_FEATURES if set(f.inputs) <= names]
+
+
+def request_feature_names(table: pa.Table) -> list[str]:
+    """The names of :func:`applicable` features, in :data:`REQUEST_FEATURES` order."""
+    return [f.name for f in applicable(table)]
+
+
+def with_request_features(table: pa.Table, request_time: datetime) -> pa.Table:
+    """``table`` with the request-time features its columns allow (the service, for any contract)."""
+    return add_request_features(table, request_time) if applicable(table) == list(REQUEST_FEATURES) else table
+
+
 def model_inputs(batch: pa.Table, features: list[str], request_time: datetime) -> pa.Table:
     """What the service hands the model: the served ``features`` and the request-time features, computed
     at ``request_time`` by the rule training used."""

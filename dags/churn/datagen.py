@@ -337,11 +337,38 @@ ROUNDED_SHARE = 50
 """With ``rounding``, one customer in this many (by a stable hash of the id) is served a rounded ticket."""
 
 
+ROUNDING_FAULT = f"round:avg_ticket_30d:{1 / ROUNDED_SHARE}"
+"""The same incident in ``parity serve`` (``--fault``): the service itself serves those customers rounded."""
+
+
 def rounded_customers(customer_ids: Collection[str]) -> set[str]:
     """The customers whose average ticket the faulty online path rounds (a stable 2% of them)."""
-    import zlib
+    from airflow_provider_parity.serving.faults import in_share
 
-    return {c for c in customer_ids if zlib.crc32(str(c).encode()) % ROUNDED_SHARE == 0}
+    return {c for c in customer_ids if in_share(c, 1 / ROUNDED_SHARE)}
+
+
+def requested_customers(features: pa.Table, *, day: date, n_requests: int = 1000, seed: int = 7,
+                        drift: bool = False) -> list[str]:
+    """Who asks the online service for a prediction on ``day``: customers of ``features``, with replacement.
+
+    ``drift``: a campaign brings the big spenders to the app: 80% of the requests come from the
+    top quarter by ``avg_ticket_30d``. Every value served is still exactly the offline one (no
+    per-entity skew); the served *population* moves away from the one the model was trained on.
+    """
+    import numpy as np
+
+    if features.num_rows == 0 or n_requests < 1:
+        raise ValueError(f"cannot sample {n_requests} requests from {features.num_rows} feature rows")
+    rng = _rng(seed, _STREAM_SERVING, day.toordinal())
+    ids = np.asarray(features["customer_id"].to_pylist(), dtype=object)
+    everyone = ids[rng.integers(0, len(ids), n_requests)]
+    if not drift:
+        return [str(c) for c in everyone]
+    ticket = features["avg_ticket_30d"].to_numpy(zero_copy_only=False).astype(float)
+    big = ids[ticket >= np.nanquantile(ticket, 0.75)]
+    campaign = rng.random(n_requests) < 0.8
+    return [str(c) for c in np.where(campaign, big[rng.integers(0, len(big), n_requests)], everyone)]
 
 
 def serving_traffic(features: pa.Table, *, day: date, n_requests: int = 1000, seed: int = 7, drift: bool = False,

@@ -2,8 +2,9 @@
 
 Each DAG runs through Airflow's own ``dag.test()`` (real task instances, XComs, callbacks
 and trigger rules in the metadata database), loaded from the configured dags folder as the
-dag-processor would. A simulated day is: feature_pipeline for that day, the online service
-logging the day's traffic (optionally drifted), daily_retraining, then the serving monitor.
+dag-processor would. A simulated day is: feature_pipeline for that day (which materialises the
+new version into the online store), the day's requests through ``parity serve`` (which logs what
+it served; optionally drifted or rounding), daily_retraining, then the serving monitor.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from airflow_provider_parity.compat import conf
 from airflow_provider_parity.operators.verdict import read_verdict
@@ -82,20 +83,26 @@ def run_dag(dag_id: str, day: date, conf_: dict[str, Any] | None = None) -> RunO
 
 def run_day(day: date, *, faults: Collection[str] = (), serving_drift: bool = False, serving_rounding: bool = False,
             settings: Settings | None = None, retraining_conf: dict[str, Any] | None = None,
-            wrap: Callable[[str, Callable[[], Any]], Any] | None = None) -> DayResult:
+            wrap: Callable[[str, Callable[[], Any]], Any] | None = None,
+            traffic: Literal["service", "stand-in"] = "service") -> DayResult:
     """One simulated day through the three scheduled DAGs.
 
     ``wrap(label, step)`` runs each step (default: just calls it): the demo uses it to show
-    progress and keep Airflow's task logs out of the terminal.
+    progress and keep Airflow's task logs out of the terminal. ``traffic``: the day's requests
+    over HTTP through ``parity serve`` (``churn.serving.serve_traffic``), or the in-process
+    stand-in that writes the serving log itself (``log_serving_traffic``).
     """
-    from churn.serving import log_serving_traffic
+    from churn.serving import log_serving_traffic, serve_traffic
 
     settings = settings or load_settings()
     call = wrap or (lambda _label, step: step())
     features = call("feature_pipeline", lambda: run_dag("feature_pipeline", day, {"faults": ",".join(faults)}))
     serving = None
     notes = []
-    if features.ran("write_features"):
+    if features.ran("materialize") and traffic == "service":
+        serving = call("serving traffic", lambda: serve_traffic(
+            settings=settings, day=day.isoformat(), drift=serving_drift, rounding=serving_rounding))
+    elif features.ran("write_features"):
         serving = call("serving traffic", lambda: log_serving_traffic(
             lake_uri=settings.lake_uri, features_table=settings.features_table,
             contract_path=settings.contract_path, day=day.isoformat(), drift=serving_drift,

@@ -44,6 +44,8 @@ class Settings:
     alert_cooldown: str = "1h"
     prometheus_url: str = ""
     """Where the post-promotion watch reads business KPIs (empty: no KPI guardrail)."""
+    online_store: str = ""
+    """Where feature_pipeline materialises each contract-clean version for ``parity serve`` (SQLite or Redis URL)."""
 
     @property
     def features_table(self) -> str:
@@ -64,8 +66,9 @@ class Settings:
 
 def load_settings() -> Settings:
     home = os.environ.get("AIRFLOW_HOME", os.path.expanduser("~/airflow"))
+    lake_uri = parity_option("lake_uri", "") or os.path.join(home, "lake")
     return Settings(
-        lake_uri=parity_option("lake_uri", "") or os.path.join(home, "lake"),
+        lake_uri=lake_uri,
         contracts_dir=parity_option("contracts_dir", "") or str(BUNDLE_ROOT / "contracts"),
         dbt_project_dir=parity_option("dbt_project_dir", "") or str(BUNDLE_ROOT / "dbt_project"),
         dbt_target=parity_option("dbt_target", "duckdb"),
@@ -81,6 +84,7 @@ def load_settings() -> Settings:
         alert_pagerduty_conn_id=parity_option("alert_pagerduty_conn_id", ""),
         alert_cooldown=parity_option("alert_cooldown", "1h"),
         prometheus_url=parity_option("prometheus_url", ""),
+        online_store=parity_option("online_store", "") or default_online_store(lake_uri),
     )
 
 
@@ -93,3 +97,12 @@ def gate_alerts(settings: Settings) -> list[Any]:
     return [GateNotifier(slack_webhook_conn_id=settings.alert_slack_webhook_conn_id or None,
                          pagerduty_events_conn_id=settings.alert_pagerduty_conn_id or None,
                          cooldown=settings.alert_cooldown)]
+
+
+def default_online_store(lake_uri: str) -> str:
+    """SQLite under a local lake (the embedded default); beside AIRFLOW_HOME when the lake is remote."""
+    if "://" in lake_uri and not lake_uri.startswith("file://"):
+        folder = os.path.join(os.environ.get("AIRFLOW_HOME", os.path.expanduser("~/airflow")), "parity")
+    else:
+        folder = os.path.join(lake_uri.removeprefix("file://"), "online")
+    return f"sqlite:///{os.path.abspath(os.path.join(folder, 'online.db'))}"

@@ -43,6 +43,10 @@ COMBINATIONS: dict[str, dict[str, Any]] = {
     "local-execution": {"parity": {"executionMode": "local", "extraSettings": {"dbt_target": "postgres"}},
                         "openlineage": {"enabled": False}},
     "s3-example": yaml.safe_load(S3_EXAMPLE_VALUES.read_text()),
+    "serving-enabled": {"serving": {"enabled": True, "onlineStore": {"secretName": "parity-online-store"}},
+                        "mlflow": {"enabled": True}},
+    "serving-url": {"serving": {"enabled": True, "onlineStore": {"url": "redis://redis.ml.svc:6379/0"}},
+                    "mlflow": {"trackingUri": "https://mlflow.internal.example.com"}},
 }
 
 # Variables whose values must never be literal in a rendered object (connections carry credentials).
@@ -115,6 +119,9 @@ def test_which_objects_each_combination_renders(renders: dict[str, list[dict[str
     assert kinds("mlflow-disabled") == base
     assert kinds("airflow-disabled") == base
     assert kinds("mlflow-enabled") == base | mlflow
+    serving = {("Deployment", "parity-serving"), ("Service", "parity-serving")}
+    assert kinds("serving-enabled") == base | mlflow | serving
+    assert kinds("serving-url") == base | serving
 
 
 def test_no_secret_object_and_no_literal_secret_is_rendered(renders: dict[str, list[dict[str, Any]]]) -> None:
@@ -285,6 +292,8 @@ def test_a_file_that_is_not_a_contract_fails_the_render(chart_helm: Helm, chart_
         ({"parity": {"extraSettings": {"s3_secret_key": "abc"}}}, "invalid propertyName 's3_secret_key'"),
         ({"unknownBlock": {}}, "additional properties 'unknownBlock' not allowed"),
         ({"airflow": {"fernetKey": "literal"}}, "/airflow/fernetKey"),
+        ({"serving": {"enabled": True, "onlineStore": {"url": "redis://:pw@redis:6379/0"}}}, "/serving/onlineStore/url"),
+        ({"serving": {"enabled": True, "onBoundaryFailure": "ignore"}}, "/serving/onBoundaryFailure"),
         ({"airflow": {"jwtSecret": "literal"}}, "/airflow/jwtSecret"),
         ({"airflow": {"extraSecrets": {"x": {"data": "c2VjcmV0"}}}}, "/airflow/extraSecrets"),
         ({"openlineage": {"transport": {"type": "http", "url": "http://x", "auth": {"api_key": "k"}}}},
@@ -303,6 +312,8 @@ def test_the_values_schema_rejects_bad_values(chart_render: Render, values: dict
         ({"airflow": {"data": {"metadataSecretName": None}}}, "metadataSecretName"),
         ({"airflow": {"executor": "CeleryExecutor", "redis": {"enabled": False}}}, "brokerUrlSecretName"),
         ({"airflow": {"defaultAirflowTag": None}}, "defaultAirflowTag"),
+        ({"serving": {"enabled": True}, "mlflow": {"enabled": True}}, "serving.onlineStore"),
+        ({"serving": {"enabled": True, "onlineStore": {"url": "redis://r:6379/0"}}}, "serving.enabled needs MLflow"),
     ],
 )
 def test_settings_that_would_fail_at_run_time_fail_the_render(

@@ -251,3 +251,45 @@ def test_the_weekly_label_audit_records_its_agreement_and_names_the_flipping_ann
     [audit] = read_outcomes(ledger_uri(), gate="label_audit")
     assert audit.blocking and audit.metrics["sampled"] == 80 and audit.metrics["krippendorff_alpha"] < 0.667
     assert Path(audit_path(load_settings().lake_uri, "2026-03-05")).exists()
+def test_feature_pipeline_materialises_each_clean_version_into_the_online_store(story: dict[str, Any]) -> None:
+    """The version write_features committed after the contract gate is what the online store holds; a
+    blocked day materialises nothing; a retry of the same version is a no-op."""
+    from airflow_provider_parity.contracts.loader import load_contract
+    from airflow_provider_parity.serving.online_store import materialize, open_store
+    from churn.settings import load_settings
+
+    assert story["clean"].features.tasks["materialize"] == "success"
+    assert story["broken"].features.tasks["materialize"] == "upstream_failed"
+    settings = load_settings()
+    # The embedded default: SQLite under the lake.
+    assert settings.online_store == f"sqlite:///{Path(settings.lake_uri) / 'online' / 'online.db'}"
+    store = open_store(settings.online_store)
+    try:
+        assert store.materialised_version("customer_features") == 2  # day 4's version (days 1, 2, 4: 0, 1, 2)
+        lookup = store.read("customer_features", [["C000001"]])
+        assert lookup.versions == [2] and lookup.rows[0] is not None
+        retry = materialize(settings.features_table, 2, load_contract(settings.contract_path), store)
+        assert retry.skipped and retry.entities == 0
+    finally:
+        store.close()
+
+
+def test_the_days_traffic_went_through_parity_serve_over_http(story: dict[str, Any]) -> None:
+    """The serving log is the real service's: materialisation versions, boundary verdicts, the model that
+    answered (none on day 1, before the first champion; v1 on day 2) and the replay clock's 22:00."""
+    from deltalake import DeltaTable
+
+    from churn.settings import load_settings
+
+    assert story["clean"].serving["url"].startswith("http://127.0.0.1:")
+    log = DeltaTable(load_settings().serving_log_table).to_pyarrow_table().to_pylist()
+    by_day: dict[str, list[dict[str, Any]]] = {}
+    for row in log:
+        by_day.setdefault(row["served_at"].date().isoformat(), []).append(row)
+    assert sorted(by_day) == [d.isoformat() for d in (DAYS[0], DAYS[1], DAYS[3])]  # day 3 served nothing new
+    first, second = by_day[DAYS[0].isoformat()], by_day[DAYS[1].isoformat()]
+    assert len(first) == story["clean"].serving["rows"] == 1000
+    assert {r["model_version"] for r in first} == {None} and {r["prediction"] for r in first} == {None}
+    assert {r["model_version"] for r in second} == {"1"} and all(0 <= r["prediction"] <= 1 for r in second)
+    assert {r["materialisation_version"] for r in first} == {0} and {r["boundary"] for r in log} == {"passed"}
+    assert min(r["served_at"] for r in first).hour == 22

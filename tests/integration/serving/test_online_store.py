@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -105,3 +106,37 @@ def test_materialize_operator_lineage_names_the_version_and_hides_the_password(l
     assert lineage.outputs[0].name.endswith("customer_features")
     password = redis_url.split(":")[2].split("@")[0]
     assert password not in repr(lineage)
+    # As the OpenLineage listener sends it: valid against the spec's schemas, the version on both sides.
+    from lineage_schemas import validate_event
+    from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
+    from openlineage.client.serde import Serde
+    from openlineage.client.uuid import generate_new_uuid
+
+    event = RunEvent(eventType=RunState.COMPLETE, eventTime="2026-11-30T00:00:00+00:00",
+                     run=Run(runId=str(generate_new_uuid()), facets=lineage.run_facets),
+                     job=Job(namespace="parity", name="feature_pipeline.materialize", facets=lineage.job_facets),
+                     producer="https://github.com/airflow-provider-parity/", inputs=lineage.inputs,
+                     outputs=lineage.outputs)
+    payload = json.loads(Serde.to_json(event))
+    validate_event(payload)
+    assert [d["facets"]["version"]["datasetVersion"] for d in payload["inputs"] + payload["outputs"]] == ["0", "0"]
+    assert password not in json.dumps(payload)
+
+
+def test_cli_materializes_the_newest_version_with_the_store_from_the_environment(
+        lake: Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """What compose's one-shot runs: no --version (the newest), the store URL from PARITY_ONLINE_STORE
+    (a password stays off the command line), and before the first feature table, nothing to do."""
+    from airflow_provider_parity.cli import main
+
+    table = _two_days(tmp_path / "features")
+    monkeypatch.setenv("PARITY_ONLINE_STORE", f"sqlite:///{tmp_path}/online.db")
+    contract = str(Path(__file__).resolve().parents[3] / "contracts" / "customer_features.yaml")
+    assert main(["materialize", table, "--contract", contract]) == 0
+    assert json.loads(capsys.readouterr().out)["version"] == 1
+    assert open_store(f"sqlite:///{tmp_path}/online.db").materialised_version("customer_features") == 1
+    missing = str(tmp_path / "not-yet")
+    assert main(["materialize", missing, "--contract", contract, "--missing-ok"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"skipped": True, "reason": "no Delta table yet"}
+    assert main(["materialize", missing, "--contract", contract]) == 2
+    assert "no Delta table" in capsys.readouterr().err
