@@ -13,7 +13,8 @@ behind the MLflow alias ``champion``; enqueue one serving-log row per entity; an
   turns SIGTERM into a graceful stop: in-flight requests finish, then the lifespan ends) the thread
   drains its queue, so every answered request is in the log. Rejected requests served nothing and are
   counted in ``/metrics``, not logged.
-* ``/healthz``, ``/metrics`` (Prometheus text format), and FastAPI's ``/openapi.json``.
+* ``/healthz`` (alive), ``/readyz`` (503 until a champion is loaded), ``/metrics`` (Prometheus text
+  format), and FastAPI's ``/openapi.json``.
 """
 
 from __future__ import annotations
@@ -436,6 +437,15 @@ def create_app(service: Service) -> FastAPI:
         return {"status": "ok", "model": service.champion.name, "model_version": service.champion.current[0],
                 "materialisation_version": service.store.materialised_version(service.view),
                 "log_rows_written": service.writer.written}
+
+    @app.get("/readyz")
+    async def readyz(response: Response) -> dict[str, Any]:
+        # Ready to take traffic once a champion is loaded (--wait-for-champion starts without one):
+        # a readiness probe keeps the pod out of the Service until then, without a restart loop.
+        version = service.champion.current[0]
+        if version is None:
+            response.status_code = 503
+        return {"ready": version is not None, "model_version": version}
 
     @app.get("/metrics")
     async def metrics() -> Response:

@@ -40,8 +40,10 @@ def test_the_deployment_runs_parity_serve_with_probes_and_scrape_annotations(
     assert "--model=churn" in command and "--log=s3://parity-lake/churn/serving/feature_log" in command
     assert "--on-boundary-failure=reject" in command and "--workers=1" in command
     assert not [a for a in command if a.startswith("--store")]  # from the environment, never on the command line
-    for probe in ("readinessProbe", "livenessProbe"):
-        assert container[probe]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    # Ready only with a champion loaded; started before one exists, it waits instead of crash-looping.
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    assert "--wait-for-champion" in command
     assert container["ports"] == [{"name": "http", "containerPort": 8000}]
     annotations = pod["metadata"]["annotations"]
     assert annotations["prometheus.io/scrape"] == "true"

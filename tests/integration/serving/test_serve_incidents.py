@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from serving_support import Lake, read_log
@@ -54,6 +55,7 @@ def test_waits_for_a_champion_and_serves_it_once_the_alias_appears(
     entity = {"entities": [{"customer_id": "C000003"}]}
     status, before = post_json(f"{service.url}/predict", entity)
     assert status == 200 and before["model_version"] is None and before["predictions"] == [None]
+    assert _get(f"{service.url}/readyz") == (503, {"ready": False, "model_version": None})
     train_champion(lake.tracking_uri, name, customer_features(200), lake.contract, label="churned")
     deadline = time.monotonic() + 60
     after = before
@@ -61,6 +63,19 @@ def test_waits_for_a_champion_and_serves_it_once_the_alias_appears(
         time.sleep(0.2)
         after = post_json(f"{service.url}/predict", entity)[1]
     assert after["model_version"] == "1" and 0.0 <= after["predictions"][0] <= 1.0
+    assert _get(f"{service.url}/readyz") == (200, {"ready": True, "model_version": "1"})
+
+
+def _get(url: str) -> tuple[int, Any]:
+    import json
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
 
 
 def test_without_the_option_a_missing_champion_is_bad_input(lake: Lake, materialised: str, tmp_path: Path) -> None:
