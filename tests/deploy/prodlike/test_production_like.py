@@ -191,8 +191,13 @@ def test_a_challenger_waits_for_approval_and_the_rest_api_approves_it(prodlike: 
                     pytrace=False)
     dag_id, run_id = "daily_retraining", "prodlike__approval"
     policy = {"required_gates": ["contract", "skew"], "approval": "required", "approval_timeout": "1h"}
+    # The same day again, on purpose: the retraining policy must not skip it as too soon after the last one.
+    from churn.retraining_policy import RETRAINING_POLICY
+
+    retraining = {**RETRAINING_POLICY, "min_interval": None}
     # A run without a logical date (RUN_DATE has one already), judged on the same day through its ``day`` param.
-    ps.start_run(prodlike, dag_id, conf={"promotion_policy": policy, "day": DAY}, run_id=run_id, logical_date=None)
+    ps.start_run(prodlike, dag_id, conf={"promotion_policy": policy, "retraining_policy": retraining, "day": DAY},
+                 run_id=run_id, logical_date=None)
     hitl = f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/promotion_approval/-1/hitlDetails"
 
     def asked() -> dict[str, Any] | None:
