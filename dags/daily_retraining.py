@@ -11,6 +11,8 @@ contract and the gate results, so the training set can be recreated exactly.
 
 from __future__ import annotations
 
+from typing import Any
+
 from airflow.sdk import DAG, AssetOrTimeSchedule, CronTriggerTimetable, Param
 
 from airflow_provider_parity.notifications.gate_alert import GateAlertNotifier
@@ -122,23 +124,13 @@ with DAG(
         run_id="{{ ti.xcom_pull(task_ids='train')['run_id'] }}",
         mlflow_conn_id=settings.mlflow_conn_id,
     )
-    promote = MlflowPromotionGateOperator(
-        task_id="promotion_gate",
-        model_name=settings.model_name,
-        policy="{{ params.promotion_policy }}",
-        challenger_version="{{ ti.xcom_pull(task_ids='register')['version'] }}",
-        mlflow_conn_id=settings.mlflow_conn_id,
-        on_failure_callback=GATE_CALLBACKS,
-    )
+    # The gate and the approval judge the same challenger under the same policy.
+    challenger: dict[str, Any] = {"model_name": settings.model_name, "policy": "{{ params.promotion_policy }}",
+                                  "challenger_version": "{{ ti.xcom_pull(task_ids='register')['version'] }}",
+                                  "mlflow_conn_id": settings.mlflow_conn_id, "on_failure_callback": GATE_CALLBACKS}
+    promote = MlflowPromotionGateOperator(task_id="promotion_gate", **challenger)
     # Returns at once under the default policy (approval: none); with approval: required it waits for a person.
-    approval = MlflowPromotionApprovalOperator(
-        task_id="promotion_approval",
-        model_name=settings.model_name,
-        policy="{{ params.promotion_policy }}",
-        challenger_version="{{ ti.xcom_pull(task_ids='register')['version'] }}",
-        mlflow_conn_id=settings.mlflow_conn_id,
-        on_failure_callback=GATE_CALLBACKS,
-    )
+    approval = MlflowPromotionApprovalOperator(task_id="promotion_approval", **challenger)
     verdict = GateVerdictOperator(
         task_id="verdict",
         gates=GATES,
