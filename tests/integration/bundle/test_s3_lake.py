@@ -111,7 +111,9 @@ def test_the_lake_on_s3_holds_the_raw_extract_the_features_and_the_delta_tables(
     from airflow_provider_parity.delta import read_arrow
 
     day = DAY.isoformat()
-    assert _keys("lake/raw/") == [f"lake/raw/customers/date={day}/part-0.parquet",
+    # The day's annotations (the label gate's input) land with the extract.
+    assert _keys("lake/raw/") == [f"lake/raw/annotations/date={day}/part-0.parquet",
+                                  f"lake/raw/customers/date={day}/part-0.parquet",
                                   f"lake/raw/orders/date={day}/part-0.parquet"]
     assert _keys("lake/staging/") == [f"lake/staging/customer_features/date={day}.parquet"]
     # The duckdb database stayed local: nothing but the lake's tables on S3.
