@@ -3,7 +3,7 @@
 UV_RUN := python3 -m uv run --frozen --all-extras --no-sync
 PACKAGE := airflow_provider_parity
 
-.PHONY: setup demo test test-unit test-integration test-deploy prodlike lint typecheck bench rules
+.PHONY: setup demo test test-approval test-unit test-integration test-deploy prodlike lint typecheck bench rules
 
 setup:
 	@bash scripts/setup.sh
@@ -17,7 +17,11 @@ rules:
 
 # Everything CI runs: lint, types, then every test (unit and integration).
 test: setup lint typecheck
-	$(UV_RUN) pytest tests -q
+	$(UV_RUN) pytest tests -q -m "not approval_stack"
+
+# The production-like stack's approval path through the REST API (see its comment for why it is apart).
+test-approval: setup
+	$(UV_RUN) pytest tests -q -m approval_stack
 
 test-unit: setup
 	$(UV_RUN) pytest tests -q -m "not integration"
