@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_parity.delta.asof import isoformat_utc, parse_timestamp
+from airflow_provider_parity.delta.readers import arrow_dataset
 from airflow_provider_parity.delta.snapshot import add_actions, commit_history, open_table, uses_column_mapping
 from airflow_provider_parity.delta.storage import normalize_table_uri, redact_uri
 from airflow_provider_parity.exceptions import (
@@ -288,4 +289,4 @@ def _scan(table: DeltaTable, columns: list[str]) -> pa.Table:
     if uses_column_mapping(table):  # delta-rs's pyarrow dataset reads such columns as nulls: no false verdict
         raise EngineError(f"{redact_uri(table.table_uri)} version {table.version()} uses column mapping, "
                           "which delta-rs's pyarrow reader reads as nulls")
-    return table.to_pyarrow_dataset().to_table(columns=columns)
+    return arrow_dataset(table).to_table(columns=columns)

@@ -162,21 +162,43 @@ def retention_settings(table: DeltaTable) -> str:
     return "retention settings: " + ", ".join(parts)
 
 
-def commit_history(latest: DeltaTable, limit: int | None = None) -> list[Commit]:
-    """The commits still in the log, newest first, from a table loaded at its latest version.
+_HISTORY_ATTEMPTS = 20
 
-    delta-rs labels history entries relative to the loaded version, so this must be
-    called on a table loaded at its latest version.
+
+def labelled_history(latest: DeltaTable, limit: int | None = None) -> list[dict[str, Any]]:
+    """``latest.history(limit)`` with each entry's own version, newest first, up to ``latest``'s version.
+
+    delta-rs lists the newest commit files in storage but labels them counting down from the
+    version the table object loaded, so a commit landing in between shifts every label (two
+    concurrent appends each reported the other's version). List from a table that is still
+    the newest after the listing, then keep the entries up to the version ``latest`` loaded.
     """
-    entries = latest.history(limit)
-    commits = []
-    for entry in entries:
-        version = entry.get("version")
-        if version is None or version < 0:
-            continue
-        ts = entry.get("inCommitTimestamp") or entry.get("timestamp") or 0
-        commits.append(Commit(int(version), int(ts), entry.get("operation")))
-    return commits
+    from deltalake import DeltaTable
+
+    loaded = table = latest.version()
+    source = latest
+    for _attempt in range(_HISTORY_ATTEMPTS):
+        entries = source.history(None if limit is None else limit + table - loaded)
+        fresh = DeltaTable(latest.table_uri, storage_options=latest._storage_options)
+        if fresh.version() == table:
+            kept = [e for e in entries if isinstance(e.get("version"), int) and 0 <= e["version"] <= loaded]
+            return kept if limit is None else kept[:limit]
+        source, table = fresh, fresh.version()
+    raise SnapshotError(
+        f"{redact_uri(latest.table_uri)}: commits kept landing while its history was read "
+        f"({_HISTORY_ATTEMPTS} attempts); retry"
+    )
+
+
+def commit_history(latest: DeltaTable, limit: int | None = None) -> list[Commit]:
+    """The commits still in the log up to ``latest``'s version, newest first (see :func:`labelled_history`)."""
+    return [entry_commit(entry) for entry in labelled_history(latest, limit)]
+
+
+def entry_commit(entry: Mapping[str, Any]) -> Commit:
+    """The :class:`Commit` of one :func:`labelled_history` entry (its in-commit timestamp when set)."""
+    ts = entry.get("inCommitTimestamp") or entry.get("timestamp") or 0
+    return Commit(int(entry["version"]), int(ts), entry.get("operation"))
 
 
 def resolve_snapshot(

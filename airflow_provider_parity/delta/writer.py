@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from airflow_provider_parity.delta.conformance import check_not_null, check_schema, conform
 from airflow_provider_parity.delta.snapshot import (
     Snapshot,
-    commit_history,
+    entry_commit,
+    labelled_history,
     open_table,
     resolve_snapshot,
 )
@@ -207,8 +208,8 @@ def _is_table(uri: str, options: Mapping[str, str]) -> bool:
 
 def _snapshot_of_write(uri: str, latest: DeltaTable, write_id: str, options: Mapping[str, str]) -> Snapshot:
     # Other writers may have committed since: find the version by its write id.
-    for entry in latest.history(_WRITE_LOOKBACK):
-        if entry.get(WRITE_ID_KEY) == write_id and entry.get("version") is not None:
+    for entry in labelled_history(latest, _WRITE_LOOKBACK):
+        if entry.get(WRITE_ID_KEY) == write_id:
             return resolve_snapshot(uri, int(entry["version"]), storage_options=options)
     raise SnapshotError(
         f"{redact_uri(uri)}: write {write_id} is recorded in the log but its commit is not among the "
@@ -227,15 +228,12 @@ def history_with_metadata(
     from airflow_provider_parity.delta.asof import isoformat_utc
 
     latest = open_table(normalize_table_uri(table_uri), storage_options=storage_options)
-    commits = {c.version: c for c in commit_history(latest, limit)}
     rows = []
-    for entry in latest.history(limit):
-        version = entry.get("version")
-        if version is None or version < 0 or version not in commits:
-            continue
+    for entry in labelled_history(latest, limit):
+        commit = entry_commit(entry)
         rows.append({
-            "version": int(version),
-            "timestamp": isoformat_utc(commits[version].timestamp),
+            "version": commit.version,
+            "timestamp": isoformat_utc(commit.timestamp),
             "operation": entry.get("operation"),
             "parameters": entry.get("operationParameters") or {},
             "metadata": {k: v for k, v in entry.items() if k.startswith(METADATA_PREFIX)},

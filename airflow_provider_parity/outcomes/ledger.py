@@ -146,7 +146,9 @@ def read_table(ledger_uri: str, *, storage_options: Mapping[str, str] | None = N
     import pyarrow as pa
     import pyarrow.compute as pc
     from deltalake import DeltaTable
+    from pyarrow.parquet import filters_to_expression
 
+    from airflow_provider_parity.delta.readers import arrow_dataset
     from airflow_provider_parity.delta.storage import normalize_table_uri
 
     uri = normalize_table_uri(ledger_uri)
@@ -158,7 +160,8 @@ def read_table(ledger_uri: str, *, storage_options: Mapping[str, str] | None = N
         table = DeltaTable(uri, storage_options=options)
         filters = [("day", ">=", moment.date())] if moment else None
         wanted = None if columns is None else list(dict.fromkeys([*columns, "finished_at", "outcome_id"]))
-        data = table.to_pyarrow_table(partitions=None, columns=wanted, filters=filters)
+        dataset = arrow_dataset(table, file_pruning_predicate=filters)
+        data = dataset.to_table(columns=wanted, filter=None if filters is None else filters_to_expression(filters))
     if moment is not None:
         data = data.filter(pc.greater_equal(data["finished_at"], pa.scalar(moment, pa.timestamp("us", tz="UTC"))))
     return data.sort_by([("finished_at", "ascending"), ("outcome_id", "ascending")])

@@ -66,6 +66,7 @@ def read_rollup(table: DeltaTable, uri: str, columns: Sequence[str], *,
     import pyarrow.parquet as pq
 
     from airflow_provider_parity.artifacts import ArtifactStore, join_uri
+    from airflow_provider_parity.delta.readers import arrow_dataset
     from airflow_provider_parity.exceptions import DataError
 
     store = ArtifactStore(storage_options)
@@ -82,7 +83,7 @@ def read_rollup(table: DeltaTable, uri: str, columns: Sequence[str], *,
     added = current - held
     if not added:
         return base
-    dataset = table.to_pyarrow_dataset()
+    dataset = arrow_dataset(table)
     fragments = [f for f in dataset.get_fragments() if f.path in added]
     fresh = pads.FileSystemDataset(fragments, dataset.schema, dataset.format, dataset.filesystem)
     return pa.concat_tables([base, fresh.to_table(columns=list(columns)).cast(base.schema)])

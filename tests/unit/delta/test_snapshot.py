@@ -169,3 +169,23 @@ def test_an_expired_log_names_the_version_and_retention(tmp_path: Path) -> None:
     message = str(info.value)
     assert "version 0 is no longer in the Delta log" in message
     assert "delta.logRetentionDuration=interval 0 seconds" in message
+
+
+def test_history_labels_each_commit_with_its_own_version_when_a_commit_lands_after_loading(tmp_path) -> None:
+    # delta-rs labels the newest commits in storage counting down from the loaded version:
+    # two concurrent appends each reported the other's version before labelled_history.
+    from deltalake import CommitProperties, DeltaTable, write_deltalake
+
+    from airflow_provider_parity.delta.snapshot import commit_history, labelled_history
+
+    uri = str(tmp_path / "t")
+    for tag in range(3):
+        write_deltalake(uri, pa.table({"a": [tag]}), mode="append",
+                        commit_properties=CommitProperties(custom_metadata={"tag": str(tag)}))
+    loaded = DeltaTable(uri)
+    write_deltalake(uri, pa.table({"a": [3]}), mode="append",
+                    commit_properties=CommitProperties(custom_metadata={"tag": "3"}))
+    assert loaded.history(2)[0]["tag"] == "3"  # the delta-rs behaviour this works around
+    entries = labelled_history(loaded, 2)
+    assert [(e["version"], e["tag"]) for e in entries] == [(2, "2"), (1, "1")]
+    assert [c.version for c in commit_history(loaded)] == [2, 1, 0]
