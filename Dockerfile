@@ -20,7 +20,16 @@ COPY airflow_provider_parity ./airflow_provider_parity
 RUN uv export --frozen --all-extras --no-dev --no-hashes --no-emit-project --output-file /dist/requirements.txt \
     && uv build --wheel --out-dir /dist
 
-# Stage 2: the runtime image.
+# Stage 2: delta-spark's jars from Maven Central, by the pom and the command scripts/setup.sh
+# uses (tests/deploy/static/test_image.py keeps the two alike), so engine="spark" reads and
+# writes Delta through delta-spark in the image as it does in CI.
+FROM maven:3.9-eclipse-temurin-17 AS delta-jars
+WORKDIR /src
+COPY scripts/delta-jars/pom.xml scripts/delta-jars/pom.xml
+RUN mvn -q -B -f scripts/delta-jars/pom.xml dependency:copy-dependencies -DincludeScope=runtime \
+    -DincludeGroupIds=io.delta -DoutputDirectory=/jars
+
+# Stage 3: the runtime image.
 FROM apache/airflow:3.3.2-python3.11
 
 # apt needs root; the image's own user takes over again right after (the official image
@@ -43,6 +52,10 @@ COPY --from=lock-export --chown=airflow:0 /dist /tmp/parity-dist
 RUN uv pip install --no-cache "apache-airflow==${AIRFLOW_VERSION}" -r /tmp/parity-dist/requirements.txt \
     && uv pip install --no-cache --no-deps /tmp/parity-dist/*.whl \
     && rm -rf /tmp/parity-dist
+
+# delta-spark on every Spark session the provider builds (airflow_provider_parity.delta.spark_session).
+COPY --from=delta-jars --chown=airflow:0 /jars /opt/parity/jars
+ENV PARITY_DELTA_JARS=/opt/parity/jars
 
 # The bundle. dbt writes target/ and logs/ into its project folder, so the folders belong to
 # the airflow user (group 0, as the official image does for arbitrary-uid platforms).

@@ -66,14 +66,18 @@ def check_duration(operator: str, name: str, value: Any) -> None:
         raise OperatorArgumentError(f"{operator}: {name} must be longer than zero, got {value!r}")
 
 
+def _mapping(operator: str, name: str, values: Any, what: str) -> Mapping[Any, Any] | None:
+    """``values`` when it is a mapping; None when unset or a template; else the error naming ``what``."""
+    if values is None or is_template(values):
+        return None
+    if not isinstance(values, Mapping):
+        raise OperatorArgumentError(f"{operator}: {name} must be a mapping of {what}, got {type(values).__name__}")
+    return values
+
+
 def check_ratios(operator: str, name: str, values: Any, *, upper: float | None = 1.0) -> None:
     """A mapping of names to finite numbers from 0 (to ``upper`` when given)."""
-    if values is None or is_template(values):
-        return
-    if not isinstance(values, Mapping):
-        raise OperatorArgumentError(f"{operator}: {name} must be a mapping of column to number, "
-                                    f"got {type(values).__name__}")
-    for key, value in values.items():
+    for key, value in (_mapping(operator, name, values, "column to number") or {}).items():
         ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
         if not ok or (upper is not None and value > upper):
             bound = f"between 0 and {upper}" if upper is not None else "a finite number from 0"
@@ -88,3 +92,11 @@ def check_names(operator: str, name: str, values: Any, *, optional: bool = True)
         raise OperatorArgumentError(f"{operator}: {name} must be a list of names, got {str(values)[:80]!r}")
     for value in values:
         check_text(operator, f"{name} item", value)
+
+
+def check_references(operator: str, name: str, values: Any) -> None:
+    """Parent datasets by name: a mapping of non-empty names to non-empty paths or URIs."""
+    example = "dataset name to its data, e.g. {'customers': 's3://lake/customers'}"
+    for key, value in (_mapping(operator, name, values, example) or {}).items():
+        check_text(operator, f"{name} key", key)
+        check_text(operator, f"{name}[{key!r}]", value)

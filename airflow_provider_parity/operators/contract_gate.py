@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_parity.compat import BaseOperator
-from airflow_provider_parity.operators.arguments import check_choice, check_number, check_text
+from airflow_provider_parity.operators.arguments import check_choice, check_number, check_references, check_text
 from airflow_provider_parity.operators.base import GateMixin
 from airflow_provider_parity.operators.common import (
     XCOM_REPORT_HTML,
@@ -69,6 +69,8 @@ class DataContractGateOperator(GateMixin, BaseOperator):
             counts and samples come back); otherwise the query's rows are fetched and then checked.
         spark_conn_id: a ``parity_spark`` connection for ``engine="spark"`` (default: the active
             session, else a local one).
+        references: the data of the datasets the contract's ``references`` (foreign key) rules
+            point at, by dataset name: ``{"customers": "s3://lake/customers"}`` (templated).
         warn_only: report a violation as a warning and let downstream tasks run.
         as_of: the moment freshness is judged against (ISO 8601 with a zone; templated). Default:
             the run's data interval end, else its logical date, else run_after. DAGs that process
@@ -77,7 +79,7 @@ class DataContractGateOperator(GateMixin, BaseOperator):
     """
 
     gate_kind = "contract"
-    template_fields: Sequence[str] = ("contract_path", "data", "version", "sql", "report_dir", "as_of")
+    template_fields: Sequence[str] = ("contract_path", "data", "version", "sql", "report_dir", "as_of", "references")
     template_fields_renderers = {"sql": "sql"}
     ui_color = "#e8f4ea"
     operator_extra_links = (ValidationReportLink(),)
@@ -95,6 +97,7 @@ class DataContractGateOperator(GateMixin, BaseOperator):
         environment: Literal["training", "serving"] | None = None,
         engine: Literal["duckdb", "gx", "arrow", "spark"] = "duckdb",
         spark_conn_id: str | None = None,
+        references: dict[str, str] | None = None,
         warn_only: bool = False,
         as_of: str | None = None,
         report_dir: str | None = None,
@@ -107,6 +110,8 @@ class DataContractGateOperator(GateMixin, BaseOperator):
         check_choice(name, "engine", engine, ("duckdb", "gx", "arrow", "spark"))
         check_choice(name, "environment", environment, (None, "training", "serving"))
         check_number(name, "version", version)
+        check_references(name, "references", references)
+        self.references = references
         self.contract_path = contract_path
         self.data = data
         self.version = version
@@ -157,7 +162,7 @@ class DataContractGateOperator(GateMixin, BaseOperator):
         self._source = loaded.source
         self._schema = [(f.name, str(f.type)) for f in loaded.schema]
         result = validate_data(contract, loaded, environment=self.environment, engine=self.engine, now=as_of,
-                               warn_only=self.warn_only)
+                               warn_only=self.warn_only, references=self.references)
         result.report_json = self.report_uri(context, ".json", self.report_dir)
         result.report_html = self.report_uri(context, ".html", self.report_dir)
         # Both reports or neither: a reader never finds one without the other.
@@ -177,6 +182,7 @@ class DataContractGateOperator(GateMixin, BaseOperator):
 
     def _lineage(self, error: BaseException | None) -> OperatorLineage[Any, Any]:
         from airflow_provider_parity import lineage
+        from airflow_provider_parity.delta.storage import redact_uri
 
         source = self._source or (self.data if isinstance(self.data, str) else None)
         run_facets = {**lineage.error_facets(error), **self.outcome_run_facets()}
@@ -189,4 +195,5 @@ class DataContractGateOperator(GateMixin, BaseOperator):
                                                      column_metrics=result.column_metrics)
         dataset = lineage.input_dataset(source, version=None if result is None else result.version,
                                         schema=self._schema, input_facets=quality)
-        return lineage.operator_lineage(inputs=[dataset], run_facets=run_facets)
+        parents = [lineage.input_dataset(redact_uri(uri)) for uri in (self.references or {}).values()]
+        return lineage.operator_lineage(inputs=[dataset, *parents], run_facets=run_facets)

@@ -71,6 +71,11 @@ class DriftGateOperator(GateMixin, BaseOperator):
         as_of: the run's moment (ISO 8601 with a zone; templated); default the data interval end,
             else the logical date, else run_after.
         delta_conn_id: a ``delta`` connection whose credentials reach Delta tables on object storage.
+        engine: ``"arrow"`` (default) profiles both sides in the worker; ``"spark"`` profiles them on
+            a Spark session, partition by partition, with the same numbers (for tables one worker
+            cannot scan in time).
+        spark_conn_id: a ``parity_spark`` connection for ``engine="spark"`` (default: the active
+            session, else a local one).
         feature_importance: the model's feature importances, to weight the attribution.
         sample_size_aware: raise PSI thresholds to the chi-square critical value.
         on_no_baseline: override the contract's cold-start policy.
@@ -128,6 +133,8 @@ class DriftGateOperator(GateMixin, BaseOperator):
         as_of: str | None = None,
         delta_conn_id: str | None = None,
         gate_kind: str | None = None,
+        engine: Literal["arrow", "spark"] = "arrow",
+        spark_conn_id: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -143,6 +150,9 @@ class DriftGateOperator(GateMixin, BaseOperator):
         check_choice(name, "on_insufficient_data", on_insufficient_data, ("pass", "fail"))
         check_choice(name, "reference_format", reference_format, ("auto", "parquet", "delta", "profile"))
         check_choice(name, "current_format", current_format, ("auto", "parquet", "delta"))
+        check_choice(name, "engine", engine, ("arrow", "spark"))
+        if spark_conn_id and engine != "spark":
+            raise OperatorArgumentError(f"{name}: spark_conn_id= needs engine='spark'")
         check_ratios(name, "feature_importance", feature_importance, upper=None)
         self.reference = reference
         self.current = current
@@ -166,6 +176,8 @@ class DriftGateOperator(GateMixin, BaseOperator):
         self.current_format = current_format
         self.as_of = as_of
         self.delta_conn_id = delta_conn_id
+        self.engine = engine
+        self.spark_conn_id = spark_conn_id
         if gate_kind:
             self.gate_kind = gate_kind
         self._result: DriftResult | None = None
@@ -209,7 +221,15 @@ class DriftGateOperator(GateMixin, BaseOperator):
             storage_options=self.delta_storage(), segment_by=self.segment_by, time_column=self.time_column,
             time_window=parse_duration(self.time_window) if self.time_window else None,
             current_between=self._between(context, parse_duration),
+            engine=self.engine, spark=self._spark(),
         )
+
+    def _spark(self) -> Any:
+        if self.engine != "spark" or not self.spark_conn_id:
+            return None  # run_drift takes the active session, else starts a local one
+        from airflow_provider_parity.hooks.spark import SparkSessionHook
+
+        return SparkSessionHook(self.spark_conn_id).get_conn()
 
     def _between(self, context: Context, parse_duration: Any) -> tuple[datetime, datetime] | None:
         if not self.current_lookback:

@@ -32,7 +32,7 @@ def parent_column(references: References | None, rule: Rule) -> pa.ChunkedArray:
     dataset, column = rule.params["dataset"], rule.params["column"]
     if not references or dataset not in references:
         raise DataError(f"rule {rule.id} needs the data of {dataset!r}: pass it as a reference "
-                        f"(parity validate --reference {dataset}=PATH)")
+                        f"(parity validate --reference {dataset}=PATH, or references={{{dataset!r}: URI}} on the contract gate)")
     table = load_data(references[dataset]).table
     if column not in table.column_names:
         raise DataError(f"rule {rule.id}: the reference {dataset!r} has no column {column!r}")

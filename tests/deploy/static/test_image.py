@@ -155,3 +155,32 @@ def test_java_is_installed_as_root_and_the_image_runs_as_the_airflow_user(stages
     assert user_at_pip == "airflow", "the official image installs Python packages as the airflow user"
     install = final[pip][1]
     assert '"apache-airflow==${AIRFLOW_VERSION}"' in install and "requirements.txt" in install
+
+
+def _mvn_arguments(command: str) -> list[str]:
+    """The arguments of one ``mvn`` command, without its output folder (the one thing that differs)."""
+    words = shlex.split(command)
+    return [w for w in words[words.index("mvn") + 1:] if not w.startswith("-DoutputDirectory=") and w != ">/dev/null"]
+
+
+def test_the_image_resolves_delta_jars_like_setup_and_points_spark_at_them(stages: list[Stage], tmp_path) -> None:
+    [jars] = [s for s in stages if s.name == "delta-jars"]
+    [run] = [rest for keyword, rest in jars.instructions if keyword == "RUN"]
+    setup = (REPO / "scripts" / "setup.sh").read_text()
+    setup_mvn = re.search(r"^\s*(mvn .*?)$", setup.replace("\\\n", " "), re.M)
+    assert setup_mvn is not None
+    assert _mvn_arguments(run) == _mvn_arguments(setup_mvn.group(1).replace('"$PWD/.parity/jars"', "X"))
+    output = re.search(r"-DoutputDirectory=(\S+)", run)
+    assert output is not None
+    final = stages[-1].instructions
+    [copy] = [rest for keyword, rest in final if keyword == "COPY" and "--from=delta-jars" in rest]
+    source, target = copy.split()[-2:]
+    assert source == output.group(1)
+    assert ("ENV", f"PARITY_DELTA_JARS={target}") in final
+    if shutil.which("mvn") is None:
+        pytest.skip("no Maven here to run the stage's command")
+    # The stage's own command, offline from the local repository setup.sh filled: it yields delta-spark.
+    command = [*shlex.split(run.replace(output.group(1), str(tmp_path / "jars"))), "-o"]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert any(p.name.startswith("delta-spark_") for p in (tmp_path / "jars").glob("*.jar"))

@@ -78,3 +78,38 @@ def test_the_drift_gate_on_spark_gives_the_arrow_engines_verdict_on_delta_versio
             report.pop(key, None)
     _approx_equal(ref_spark, ref_arrow)
     _approx_equal(by_spark, by_arrow)
+
+
+def test_the_drift_gate_operator_on_spark_blocks_on_the_same_checks_as_on_arrow(spark, tmp_path, task_context,
+                                                                                example_contract_path):
+    import pyarrow.compute as pc
+
+    from airflow_provider_parity.compat import AirflowFailException
+    from airflow_provider_parity.examples import write_parquet
+    from airflow_provider_parity.operators.drift import DriftGateOperator
+
+    ref = write_parquet(customer_features(5000, seed=1), str(tmp_path / "ref.parquet"))
+    cur = customer_features(5000, seed=2)
+    cur = cur.set_column(cur.schema.get_field_index("orders_30d"), "orders_30d", pc.add(cur["orders_30d"], 10))
+    cur_path = write_parquet(cur, str(tmp_path / "cur.parquet"))
+    checks = {}
+    for engine in ("arrow", "spark"):
+        op = DriftGateOperator(task_id=f"drift_{engine}", reference=ref, current=cur_path, engine=engine,
+                               contract_path=str(example_contract_path))
+        context = task_context(f"drift_{engine}")
+        with pytest.raises(AirflowFailException, match="orders_30d"):
+            op.execute(context)
+        outcome = context["ti"].pushed["parity_outcome"]
+        checks[engine] = sorted((c["name"], c["success"], round(c["value"], 9) if isinstance(c.get("value"), float)
+                                 else c.get("value")) for c in outcome["checks"])
+    assert checks["spark"] == checks["arrow"]
+    assert any(not ok for _, ok, _ in checks["spark"])
+
+
+def test_spark_conn_id_needs_the_spark_engine():
+    from airflow_provider_parity.operators.drift import DriftGateOperator
+
+    with pytest.raises(ValueError, match="spark_conn_id= needs engine='spark'"):
+        DriftGateOperator(task_id="t", reference="r", current="c", spark_conn_id="spark_local")
+    with pytest.raises(ValueError, match="engine"):
+        DriftGateOperator(task_id="t", reference="r", current="c", engine="pandas")  # type: ignore[arg-type]

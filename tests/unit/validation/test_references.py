@@ -100,3 +100,27 @@ def test_spark_counts_the_orphans_like_duckdb(tmp_path, spark) -> None:  # type:
     rule = next(r for r in result.rules if r.kind == "references")
     assert (result.engine, rule.success, rule.unexpected_count) == ("spark", False, 3)
     assert {int(v) for v in rule.sample} == {7, 9}
+
+
+def test_the_contract_gate_operator_checks_references_and_lists_the_parent_in_lineage(tmp_path, task_context) -> None:  # type: ignore[no-untyped-def]
+    import yaml
+
+    from airflow_provider_parity.compat import AirflowFailException
+    from airflow_provider_parity.operators.contract_gate import DataContractGateOperator
+
+    pq.write_table(ORDERS, tmp_path / "orders.parquet")
+    pq.write_table(CUSTOMERS, tmp_path / "customers.parquet")
+    contract_path = tmp_path / "orders.yaml"
+    contract_path.write_text(yaml.safe_dump(CONTRACT.model_dump(mode="json", exclude_none=True)))
+    op = DataContractGateOperator(task_id="gate", contract_path=str(contract_path),
+                                  data=str(tmp_path / "orders.parquet"),
+                                  references={"customers": str(tmp_path / "customers.parquet")},
+                                  as_of="2026-01-01T00:00:00Z")
+    context = task_context("gate")
+    with pytest.raises(AirflowFailException, match=r"references\(customer_id\)"):
+        op.execute(context)
+    outcome = context["ti"].pushed["parity_outcome"]
+    [failed] = [c for c in outcome["checks"] if not c["success"]]
+    assert (failed["column"], failed["value"]) == ("customer_id", pytest.approx(3 / 7))  # the offending fraction
+    lineage = op.get_openlineage_facets_on_failure(None)
+    assert [d.name for d in lineage.inputs] == [str(tmp_path / "orders.parquet"), str(tmp_path / "customers.parquet")]
