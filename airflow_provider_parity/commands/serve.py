@@ -60,7 +60,7 @@ def _build_service(args: argparse.Namespace) -> Any:
     Everything that can be wrong with the input fails here, before the port opens: exit 2, one line.
     """
     from airflow_provider_parity.contracts.loader import load_contract
-    from airflow_provider_parity.exceptions import ConfigurationError
+    from airflow_provider_parity.exceptions import ConfigurationError, DataError
     from airflow_provider_parity.serving.app import Champion, LogWriter, Service
     from airflow_provider_parity.serving.faults import parse_fault
     from airflow_provider_parity.serving.online_store import open_store
@@ -78,10 +78,14 @@ def _build_service(args: argparse.Namespace) -> Any:
     service = Service(contract=contract, store=open_store(args.store), champion=champion,
                       writer=LogWriter(args.log, flush_seconds=args.flush_seconds, max_rows=args.flush_rows),
                       on_failure=args.on_boundary_failure, poll_seconds=args.poll_seconds,
-                      fault=parse_fault(args.fault, served) if args.fault else None)
+                      fault=parse_fault(args.fault, served) if args.fault else None,
+                      features_ready=not args.wait_for_features)
     if args.replay_from:
         service.clock = replay_clock(args.replay_from)
-    service.store.read(service.view, [])  # a view never materialised is bad input, not a 500 per request
+    if not args.wait_for_features and service.store.materialised_version(service.view) is None:
+        # Never materialised: bad input at start, not a failed request each (the same on every store).
+        raise DataError(f"online store has no materialised feature view {service.view!r}: run the feature "
+                        "pipeline (or parity materialize) first, or start with --wait-for-features")
     return service
 
 
@@ -168,6 +172,10 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--wait-for-champion", action="store_true",
                        help="start without a champion (predictions null, model_version null in the log) and load "
                             "it when the alias appears, instead of exit 2")
+    serve.add_argument("--wait-for-features", action="store_true",
+                       help="start before the feature view's first materialisation: requests get 503 and /readyz "
+                            "says not ready until it lands, instead of exit 2 (deployments that start before "
+                            "the first feature pipeline run)")
     serve.add_argument("--replay-from", metavar="TIMESTAMP",
                        help="replay a past day's traffic: served_at and the boundary's freshness reference start at "
                             "TIMESTAMP and run at the wall clock's pace (demos, backfills; default: the wall clock)")

@@ -279,6 +279,9 @@ class Service:
     fault: Rounding | None = None
     """An incident injected on purpose (``--fault``): applied to the served batch before the boundary check."""
     metrics: Metrics = field(default_factory=Metrics)
+    features_ready: bool = True
+    """False when started before the view's first materialisation (``--wait-for-features``): requests
+    get 503 and ``/readyz`` says not ready until one lands, then this stays True."""
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
@@ -367,6 +370,13 @@ def _scores(service: Service, entities: list[tuple[Any, ...]], rows: list[dict[s
     return version, predictions
 
 
+def _await_features(service: Service) -> None:
+    # Checked per request only until the first materialisation is seen: one store round trip each.
+    if service.store.materialised_version(service.view) is None:
+        raise HTTPException(status_code=503, detail=f"feature view {service.view!r} is not materialised yet")
+    service.features_ready = True
+
+
 def predict(service: Service, request: PredictRequest) -> dict[str, Any]:
     """One request: lookup, boundary check, policy, prediction, log (see the module docstring).
 
@@ -374,6 +384,8 @@ def predict(service: Service, request: PredictRequest) -> dict[str, Any]:
         The :class:`PredictResponse` as a plain dict (the endpoint serialises it without re-validating).
     """
     entities = _entity_tuples(service, request.entities)
+    if not service.features_ready:
+        _await_features(service)
     lookup = service.store.read(service.view, entities)
     rows = lookup.rows
     if service.fault is not None:
@@ -440,12 +452,15 @@ def create_app(service: Service) -> FastAPI:
 
     @app.get("/readyz")
     async def readyz(response: Response) -> dict[str, Any]:
-        # Ready to take traffic once a champion is loaded (--wait-for-champion starts without one):
-        # a readiness probe keeps the pod out of the Service until then, without a restart loop.
+        # Ready to take traffic once a champion is loaded and the features are materialised
+        # (--wait-for-champion and --wait-for-features start without them): a readiness probe keeps
+        # the pod out of the Service until then, without a restart loop.
         version = service.champion.current[0]
-        if version is None:
+        materialised = service.store.materialised_version(service.view)
+        ready = version is not None and materialised is not None
+        if not ready:
             response.status_code = 503
-        return {"ready": version is not None, "model_version": version}
+        return {"ready": ready, "model_version": version, "materialisation_version": materialised}
 
     @app.get("/metrics")
     async def metrics() -> Response:

@@ -43,7 +43,7 @@ def test_the_deployment_runs_parity_serve_with_probes_and_scrape_annotations(
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
     # Ready only with a champion loaded; started before one exists, it waits instead of crash-looping.
     assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
-    assert "--wait-for-champion" in command
+    assert "--wait-for-champion" in command and "--wait-for-features" in command
     assert container["ports"] == [{"name": "http", "containerPort": 8000}]
     annotations = pod["metadata"]["annotations"]
     assert annotations["prometheus.io/scrape"] == "true"

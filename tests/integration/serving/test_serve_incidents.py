@@ -55,7 +55,7 @@ def test_waits_for_a_champion_and_serves_it_once_the_alias_appears(
     entity = {"entities": [{"customer_id": "C000003"}]}
     status, before = post_json(f"{service.url}/predict", entity)
     assert status == 200 and before["model_version"] is None and before["predictions"] == [None]
-    assert _get(f"{service.url}/readyz") == (503, {"ready": False, "model_version": None})
+    assert _get(f"{service.url}/readyz") == (503, {"ready": False, "model_version": None, "materialisation_version": 0})
     train_champion(lake.tracking_uri, name, customer_features(200), lake.contract, label="churned")
     deadline = time.monotonic() + 60
     after = before
@@ -63,7 +63,7 @@ def test_waits_for_a_champion_and_serves_it_once_the_alias_appears(
         time.sleep(0.2)
         after = post_json(f"{service.url}/predict", entity)[1]
     assert after["model_version"] == "1" and 0.0 <= after["predictions"][0] <= 1.0
-    assert _get(f"{service.url}/readyz") == (200, {"ready": True, "model_version": "1"})
+    assert _get(f"{service.url}/readyz") == (200, {"ready": True, "model_version": "1", "materialisation_version": 0})
 
 
 def _get(url: str) -> tuple[int, Any]:
@@ -98,3 +98,31 @@ def test_two_workers_append_to_one_log_and_lose_nothing_on_sigterm(
     service.stop()
     logged = read_log(tmp_path / "serving_log")
     assert sorted(r["request_id"] for r in logged) == sorted(body["request_id"] for _, body in answers)
+
+
+def test_waits_for_the_first_materialisation_instead_of_exiting(lake: Lake, store_uri: str, start_service: Start,
+                                                                tmp_path: Path) -> None:
+    """A deployment may start before the first feature pipeline run: --wait-for-features keeps the pod alive
+    and not ready (503) until the view is materialised, then serves; without it, exit 2 in one line."""
+    import subprocess
+    import sys
+
+    contract = str(Path(__file__).resolve().parents[3] / "contracts" / "customer_features.yaml")
+    refused = ServiceProcess(contract=contract, store=store_uri, model=lake.model, log=str(tmp_path / "log0"),
+                             tracking_uri=lake.tracking_uri, output=tmp_path / "refused.out")
+    assert refused.process.wait(timeout=120) == 2
+    assert "no materialised feature view 'customer_features'" in refused.tail() and "Traceback" not in refused.tail()
+
+    service = start_service(store_uri, "--wait-for-features")
+    entity = {"entities": [{"customer_id": "C000003"}]}
+    assert _get(f"{service.url}/readyz") == (503, {"ready": False, "model_version": "1",
+                                                   "materialisation_version": None})
+    status, body = post_json(f"{service.url}/predict", entity)
+    assert status == 503 and "not materialised yet" in body["detail"]
+    done = subprocess.run([sys.executable, "-m", "airflow_provider_parity.cli", "materialize", lake.fresh,
+                           "--version", "0", "--contract", contract, "--store", store_uri],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert _get(f"{service.url}/readyz") == (200, {"ready": True, "model_version": "1", "materialisation_version": 0})
+    status, body = post_json(f"{service.url}/predict", entity)
+    assert status == 200 and body["materialisation_version"] == [0] and 0.0 <= body["predictions"][0] <= 1.0
