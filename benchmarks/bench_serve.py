@@ -33,10 +33,12 @@ CONTRACT = Path(__file__).resolve().parent.parent / "contracts" / "customer_feat
 
 # --------------------------------------------------------------------------- the client process
 
-async def _worker(host: str, port: int, entities: int, stop_at: float, budget: list[int], latencies: list[float],
-                  errors: list[int], interval: float) -> None:
+async def _worker(index: int, host: str, port: int, entities: int, stop_at: float, budget: list[int],
+                  latencies: list[float], errors: list[int], interval: float) -> None:
     reader, writer = await asyncio.open_connection(host, port)
-    rng = random.Random(port + len(latencies))
+    # One seed per connection: a shared seed gave every connection the same first due time and the
+    # same entities, so paced runs arrived as bursts of all 32 requests at once (p50 = half a burst).
+    rng = random.Random(port * 1000 + index)
     scheduled = time.perf_counter() + rng.random() * interval
     try:
         while budget[0] > 0 and time.perf_counter() < stop_at:
@@ -67,8 +69,8 @@ async def _client(url: str, concurrency: int, requests: int, seconds: float, ent
     errors, budget = [0], [requests]
     started = time.perf_counter()
     interval = concurrency / rate if rate else 0.0
-    await asyncio.gather(*(_worker(host, int(port), entities, started + seconds, budget, latencies, errors, interval)
-                           for _ in range(concurrency)))
+    await asyncio.gather(*(_worker(i, host, int(port), entities, started + seconds, budget, latencies, errors,
+                                   interval) for i in range(concurrency)))
     elapsed = time.perf_counter() - started
     ordered = sorted(latencies)
 
@@ -178,7 +180,13 @@ def main() -> None:
             stores = {"sqlite": f"sqlite:///{root}/online.db", "redis": redis.url + "/0" if redis else ""}
             for kind in args.stores.split(","):
                 for mode, r in _bench_store(kind, stores[kind], features, tracking, root, args).items():
-                    verdict = "meets goal" if r["rps"] >= 500 and r["p99_ms"] <= 25 else "below goal"
+                    # The saturated run measures capacity (goal: >= 500 req/s; its latency is 32 / throughput by
+                    # Little's law); the paced run is the goal's load, 500 req/s from 32 clients: p99 <= 25 ms.
+                    if mode == "saturated":
+                        verdict = "capacity goal met" if r["rps"] >= 500 else "capacity below goal"
+                    else:
+                        met = r["rps"] >= 0.98 * args.rate and r["p99_ms"] <= 25
+                        verdict = "latency goal met" if met else "latency below goal"
                     print(f"{kind:6s} {mode:11s} {r['requests']:6.0f} requests in {r['seconds']:5.1f}s: "
                           f"{r['rps']:5.0f} req/s, p50 {r['p50_ms']:6.1f} ms, p99 {r['p99_ms']:6.1f} ms, "
                           f"max {r['max_ms']:6.1f} ms, errors {r['errors']:.0f}, "
