@@ -60,15 +60,40 @@ def datacontract_test(parity: str, contract: Path, data: Path, tmp: Path) -> tup
     return label, [str(install_datacontract(tmp / "datacontract-venv")), "test", str(odcs)]
 
 
-def run(argv: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
-    """Wall time and peak RSS of one whole process (its exit code must be 0: the data is clean)."""
+def run(argv: list[str], env: dict[str, str] | None = None, *, tree: bool = False) -> dict[str, float]:
+    """Wall time and peak RSS of one whole process (its exit code must be 0: the data is clean).
+
+    ``tree``: the peak of the summed RSS of the process and its descendants, sampled every 0.1 s
+    (Spark's JVM is a child the driver never waits for, so ``wait4`` would leave it out).
+    """
+    import threading
+
     started = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, env=env)
+    peak = [0]
+    if tree:
+        threading.Thread(target=_sample_tree, args=(proc.pid, peak), daemon=True).start()
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{argv} exited {os.waitstatus_to_exitcode(status)}")
-    return {"seconds": elapsed, "peak_mb": usage.ru_maxrss / 1024}
+    return {"seconds": elapsed, "peak_mb": max(usage.ru_maxrss / 1024, peak[0] / 2**20)}
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of ``pid`` and all its descendants (Linux ``/proc``); 0 once it is gone."""
+    try:
+        total = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except (OSError, IndexError, ValueError):
+        return 0
+    return total + sum(_tree_rss(int(c)) for c in children)
+
+
+def _sample_tree(pid: int, peak: list[int]) -> None:
+    while Path(f"/proc/{pid}").exists():
+        peak[0] = max(peak[0], _tree_rss(pid))
+        time.sleep(0.1)
 
 
 def main() -> None:

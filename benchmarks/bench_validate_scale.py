@@ -8,9 +8,12 @@ Same 10-rule contract as ``bench_validate.py``:
   - PostgreSQL (a throw-away server on loopback, ``pg_stat_statements`` preloaded) holding
     ``--pg-rows`` (default 10M) rows: ``parity validate --conn-id --sql`` pushes the rules down;
     the rows the server sent to the worker are counted from ``pg_stat_statements``.
+  - Spark local mode (``--engine spark``: delta-spark's reader, the same compiled SQL) on the same
+    two Delta versions; its peak RSS includes the JVM (the process tree, sampled).
 Each run's time is wall clock of the whole process, peak RSS its own (``wait4``).
 
-Usage: python benchmarks/bench_validate_scale.py [--delta-rows 100000000] [--pg-rows 10000000] [--skip-delta|--skip-pg]
+Usage: python benchmarks/bench_validate_scale.py [--delta-rows 100000000] [--pg-rows 10000000]
+       [--skip-delta|--skip-pg|--skip-spark]
 """
 
 from __future__ import annotations
@@ -53,6 +56,13 @@ def bench_delta(parity: str, contract: Path, args: argparse.Namespace) -> list[t
     tenth = args.delta_rows // CHUNKS
     results = [(f"`parity validate`, Delta, version 0 ({tenth:,} rows)", run([*validate, "--version", "0"])),
                (f"`parity validate`, Delta, latest ({args.delta_rows:,} rows)", run(validate))]
+    if not args.skip_spark:
+        # Spark local mode beside it (local[*], delta-spark's versionAsOf reader): the JVM's memory counts.
+        spark = [*validate, "--engine", "spark"]
+        results += [(f"`parity validate --engine spark`, Delta, version 0 ({tenth:,} rows)",
+                     run([*spark, "--version", "0"], tree=True)),
+                    (f"`parity validate --engine spark`, Delta, latest ({args.delta_rows:,} rows)",
+                     run(spark, tree=True))]
     for label, r in results:
         print(f"  {label}: {r['seconds']:.1f} s, {r['peak_mb']:.0f} MiB", flush=True)
     return results
@@ -91,6 +101,7 @@ def main() -> None:
     parser.add_argument("--pg-rows", type=int, default=10_000_000)
     parser.add_argument("--skip-delta", action="store_true")
     parser.add_argument("--skip-pg", action="store_true")
+    parser.add_argument("--skip-spark", action="store_true", help="leave Spark local mode out of the Delta runs")
     parser.add_argument("--make-delta", metavar="DIR", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.make_delta:

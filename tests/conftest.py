@@ -125,7 +125,6 @@ def spark() -> Iterator[Any]:
             "spark.sql.shuffle.partitions": "1",
             "spark.default.parallelism": "1",
             "spark.driver.memory": "1g",
-            "spark.ui.showConsoleProgress": "false",
             # Delta rebuilds a table's state in 50 tasks by default: one is enough for test tables.
             "spark.databricks.delta.snapshotPartitions": "1",
             # Managed tables (dbt-spark's) go to a scratch folder, not the working directory.

@@ -25,6 +25,9 @@ _MASTER_PREFIXES = ("local", "spark://", "k8s://", "yarn", "sc://", "mesos://")
 DEFAULT_CONF = {
     "spark.sql.session.timeZone": "UTC",
     "spark.ui.enabled": "false",
+    # Stage progress bars are drawn on stderr: a gate's output is its one-line verdict, and a task
+    # log would fill with carriage-return redraws.
+    "spark.ui.showConsoleProgress": "false",
 }
 
 
@@ -103,6 +106,10 @@ def build_session(
     builder = SparkSession.builder.appName(app_name)
     builder = builder.remote(master) if master.startswith("sc://") else builder.master(master)
     settings = {**DEFAULT_CONF, **dict(conf or {})}
+    if master.startswith("local"):
+        # In local mode the driver is the whole cluster: it listens on loopback only, instead of the
+        # address the host name resolves to (which Spark otherwise picks, and warns about).
+        settings = {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1", **settings}
     # delta-spark from the cached jars unless the caller chose its own jars (or Spark Connect,
     # where the server's classpath decides).
     if not master.startswith("sc://") and not any(k in settings for k in ("spark.jars", "spark.jars.packages")):

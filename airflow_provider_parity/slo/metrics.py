@@ -10,6 +10,7 @@ Metric names and labels: :mod:`airflow_provider_parity.slo.names`.
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
@@ -35,7 +36,9 @@ _HELP = {
     names.FRESHNESS_MAX_AGE: ("gauge", "The contract's freshness limit (seconds)."),
     names.ROWS: ("gauge", "Rows the gate's latest outcome saw."),
     names.DRIFT_SCORE_MAX: ("gauge", "The largest drift score of the gate's latest comparison."),
-    names.DRIFT_FEATURE_FAILED: ("gauge", "1 when the feature's drift check fired in the gate's latest comparison."),
+    names.DRIFT_FEATURE_FAILED: ("gauge", "1 when one of the feature's drift checks fired in the gate's latest comparison."),
+    names.DRIFT_SCORE: ("gauge", "A drift check's observed value per feature in the gate's latest comparison (exact)."),
+    names.DRIFT_CHECK_FIRED: ("gauge", "1 when this drift check fired for the feature in the gate's latest comparison."),
     names.CHAMPION_VERSION: ("gauge", "The model version the latest passed promotion made champion."),
     names.NULL_RATIO: ("gauge", "Null ratio of a critical column in the gate's latest outcome (exact)."),
     names.SKEW_RATE: ("gauge", "Share of entities whose served feature differs from the offline one (latest outcome)."),
@@ -89,7 +92,8 @@ def _drift(o: GateOutcome, gate: Labels, families: dict[str, Samples]) -> None:
         families[names.DRIFT_SCORE_MAX][gate] = score
     fired: dict[str, bool] = {}
     for check in o.checks:
-        if check.column and check.name.startswith("drift("):
+        # Every per-feature check (psi(x), ks(x), out_of_range(x), ...); row_count_change has no column.
+        if check.column:
             fired[check.column] = fired.get(check.column, False) or not check.success
     for feature, failed in fired.items():
         families[names.DRIFT_FEATURE_FAILED][(*gate, ("feature", feature))] = int(failed)
@@ -140,6 +144,11 @@ def _exact(outcomes: list[GateOutcome], families: dict[str, Samples]) -> None:
                 families[names.NULL_RATIO][(*_exact_labels(o), ("column", str(check.column)))] = ratio
             if check.value is not None and check.column and check.name.startswith("feature_skew("):
                 families[names.SKEW_RATE][(*_exact_labels(o), ("feature", check.column))] = check.value
+            if o.gate in ("drift", "skew") and check.column and check.value is not None and math.isfinite(check.value):
+                # The check's kind (psi, ks, wasserstein, ...) is a label: a fixed set, like the features.
+                series = (*_exact_labels(o), ("feature", check.column), ("check", check.name.split("(", 1)[0]))
+                families[names.DRIFT_SCORE][series] = check.value
+                families[names.DRIFT_CHECK_FIRED][series] = int(not check.success)
     champions = {dataset_key(o): o for o in outcomes if o.gate == "promotion" and o.status == "passed"}
     for model, o in champions.items():
         for check in o.checks:

@@ -18,7 +18,9 @@ FRESHNESS_NEWEST = "parity_freshness_newest_timestamp_seconds"  # {dataset}: the
 FRESHNESS_MAX_AGE = "parity_freshness_max_age_seconds"  # {dataset}: the contract's limit
 ROWS = "parity_rows"  # {dataset, gate}: rows the gate saw
 DRIFT_SCORE_MAX = "parity_drift_score_max"  # {dataset, gate}: the largest drift score of the latest comparison
-DRIFT_FEATURE_FAILED = "parity_drift_feature_failed"  # {dataset, gate, feature}: 1 when the feature's check fired
+DRIFT_FEATURE_FAILED = "parity_drift_feature_failed"  # {dataset, gate, feature}: 1 when one of the feature's checks fired
+DRIFT_SCORE = "parity_drift_score"  # {dataset, contract_version, gate, feature, check}: each check's observed value
+DRIFT_CHECK_FIRED = "parity_drift_check_fired"  # {dataset, contract_version, gate, feature, check}: 1 when it fired
 CHAMPION_VERSION = "parity_champion_version"  # {model}: the version the latest passed promotion made champion
 # Exact gauges from the checks' numeric values (GateOutcome Check.value) of each gate's latest outcome.
 NULL_RATIO = "parity_null_ratio"  # {dataset, contract_version, gate, column}: critical columns (not_null/completeness)

@@ -32,6 +32,12 @@ def test_the_session_has_delta_spark_exactly_when_setup_cached_its_jars(spark) -
     assert has_delta_jars(spark) == bool(delta_jars())
 
 
+def test_a_local_session_listens_on_loopback_only_and_draws_no_progress_bars(spark) -> None:
+    conf = spark.sparkContext.getConf()
+    assert conf.get("spark.driver.bindAddress") == conf.get("spark.driver.host") == "127.0.0.1"
+    assert conf.get("spark.ui.showConsoleProgress") == "false"
+
+
 @pytest.mark.parametrize("path", ["parquet", "delta"])
 @pytest.mark.parametrize("version", [0, 1, 2, 3])
 def test_both_engines_return_the_same_rows_through_overwrite_append_and_evolution(spark, evolving_table,

@@ -88,3 +88,33 @@ def test_parity_slo_metrics_cli(daily_ledger, capsys, monkeypatch) -> None:  # t
     monkeypatch.delenv("AIRFLOW__PARITY__LAKE_URI", raising=False)
     assert main(["slo", "metrics"]) == 2
     assert "no ledger" in capsys.readouterr().err
+
+
+def test_a_real_drift_outcome_gives_each_checks_score_and_which_fired(example_contract) -> None:  # type: ignore[no-untyped-def]
+    """From run_drift itself: its checks are named psi(x), ks(x), ... (not drift(x)); every feature's
+    checks become scores with the check as a label, and the fired one is flagged."""
+    import pyarrow.compute as pc
+
+    from airflow_provider_parity.drift.gate import run_drift
+    from airflow_provider_parity.examples import customer_features
+    from airflow_provider_parity.outcomes.convert import from_drift
+
+    reference = customer_features(3000, seed=1)
+    current = customer_features(3000, seed=2)
+    current = current.set_column(current.schema.get_field_index("orders_30d"), "orders_30d",
+                                 pc.add(current["orders_30d"], 10))
+    result, _ = run_drift(reference, current, contract=example_contract)
+    outcome = from_drift(result, name="drift_gate", dataset="customer_features")
+    got = _samples(render_outcomes([outcome]))
+    base = f'dataset="customer_features",contract_version="{example_contract.dataset.version}",gate="drift_gate"'
+    scores = {k: v for k, v in got.items() if k.startswith("parity_drift_score{")}
+    fired = {k.replace("parity_drift_check_fired", "parity_drift_score"): v for k, v in got.items()
+             if k.startswith("parity_drift_check_fired{")}
+    assert scores and fired.keys() == scores.keys()
+    features = {k.split('feature="')[1].split('"')[0] for k in scores}
+    assert features == {"tenure_days", "orders_30d", "avg_ticket_30d", "plan"}
+    assert all(k.startswith(f"parity_drift_score{{{base},feature=") for k in scores)
+    assert {k.split('check="')[1].split('"')[0] for k, v in fired.items() if v == 1 and 'feature="orders_30d"' in k}
+    assert not any(v for k, v in fired.items() if 'feature="orders_30d"' not in k)
+    assert got['parity_drift_feature_failed{dataset="customer_features",gate="drift_gate",feature="orders_30d"}'] == 1
+    assert got['parity_drift_feature_failed{dataset="customer_features",gate="drift_gate",feature="plan"}'] == 0
