@@ -26,7 +26,7 @@ from airflow_provider_parity.operators.step import parity_step
 from airflow_provider_parity.operators.verdict import GateVerdictOperator
 from airflow_provider_parity.sensors.delta import DeltaFreshnessSensor
 from churn.assets import SKEW_BREACH, features_asset
-from churn.dagdefaults import AS_OF, DAG_DEFAULTS, DAY, GATE_CALLBACKS, MACROS, skew_gate
+from churn.dagdefaults import AS_OF, DAY, DAY_DAG_DEFAULTS, GATE_CALLBACKS, day_param, skew_gate
 from churn.datagen import annotations_path
 from churn.policy import PROMOTION_POLICY
 from churn.retraining_policy import RETRAINING_POLICY
@@ -42,17 +42,13 @@ with DAG(
     description="Pinned snapshot -> contract and skew gates -> train -> evaluate -> register -> promotion gate",
     schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("0 2 * * *", timezone="UTC"),
                                  assets=features_asset(settings) | SKEW_BREACH),
-    **DAG_DEFAULTS,
+    **DAY_DAG_DEFAULTS,
     tags=["parity", "churn", "training"],
-    user_defined_macros=MACROS,
-    render_template_as_native_obj=True,
     params={"promotion_policy": Param(PROMOTION_POLICY, type="object",
                                       description="What a challenger must show to become champion."),
             "retraining_policy": Param(RETRAINING_POLICY, type="object",
                                        description="When to retrain, skip or refuse (intervals, drift, labels)."),
-            "day": Param(None, type=["null", "string"], format="date",
-                         description="The feature day this run trains after (default: the day before its date); "
-                                     "freshness is judged at its end.")},
+            "day": day_param("The feature day this run trains after; freshness is judged at its end")},
     doc_md=__doc__,
 ) as dag:
     fresh = DeltaFreshnessSensor(

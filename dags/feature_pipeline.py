@@ -19,7 +19,7 @@ from airflow_provider_parity.operators.materialize import MaterializeOperator
 from airflow_provider_parity.operators.step import parity_step
 from airflow_provider_parity.operators.verdict import GateVerdictOperator
 from churn.assets import features_asset
-from churn.dagdefaults import AS_OF, DAG_DEFAULTS, DAY, GATE_CALLBACKS, MACROS
+from churn.dagdefaults import AS_OF, DAY, DAY_DAG_DEFAULTS, GATE_CALLBACKS, day_param
 from churn.settings import load_settings
 
 settings = load_settings()
@@ -29,13 +29,10 @@ with DAG(
     dag_id="feature_pipeline",
     description="Raw orders and customers -> dbt -> contract gate -> customer_features (Delta)",
     schedule="@daily",
-    **DAG_DEFAULTS,
+    **DAY_DAG_DEFAULTS,
     tags=["parity", "churn", "features"],
-    user_defined_macros=MACROS,
-    render_template_as_native_obj=True,
     params={
-        "day": Param(None, type=["null", "string"], format="date",
-                     description="The day to build (default: the day before the run's date)."),
+        "day": day_param("The day to build"),
         "faults": Param("", type="string",
                         description="Synthetic source only: comma-separated faults to inject "
                                     "(schema_break, null_spike, range_violation, duplicate_keys, stale)."),

@@ -15,7 +15,7 @@ from airflow.sdk import DAG, Param
 from airflow_provider_parity.notifications.gate_alert import GateAlertNotifier
 from airflow_provider_parity.operators.step import parity_step
 from airflow_provider_parity.operators.verdict import GateVerdictOperator
-from churn.dagdefaults import DAG_DEFAULTS, DAY, GATE_CALLBACKS, MACROS
+from churn.dagdefaults import DAY, DAY_DAG_DEFAULTS, GATE_CALLBACKS, day_param
 from churn.settings import load_settings
 
 settings = load_settings()
@@ -24,13 +24,10 @@ with DAG(
     dag_id="label_audit",
     description="Sample recent labelled items per class for re-annotation; record the audit's agreement",
     schedule="@weekly",
-    **DAG_DEFAULTS,
+    **DAY_DAG_DEFAULTS,
     tags=["parity", "churn", "labels"],
-    user_defined_macros=MACROS,
-    render_template_as_native_obj=True,
     params={
-        "day": Param(None, type=["null", "string"], format="date",
-                     description="The audit's last day (default: the day before the run's date)."),
+        "day": day_param("The audit's last day"),
         "per_class": Param(None, type=["null", "integer"], minimum=1,
                            description="Items per class to re-annotate (default: the contract's labels.audit_sample)."),
         "lookback_days": Param(7, type="integer", minimum=1, description="Days of annotations that count as recent."),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from airflow.sdk import Param
+
 from airflow_provider_parity.operators.drift import DriftGateOperator
 from airflow_provider_parity.operators.verdict import record_block_reason
 from churn.settings import Settings, gate_alerts, load_settings
@@ -52,6 +54,16 @@ DAY = "{{ params.day or feature_day(dag_run) }}"
 """The day a run processes: the ``day`` param when given (``conf={"day": ...}``), else the day before its date."""
 AS_OF = "{{ day_end(params.day or feature_day(dag_run)) }}"
 """That day's end: the run's moment for freshness, snapshot pins and serving lookbacks."""
+DAY_DAG_DEFAULTS: dict[str, Any] = {**DAG_DEFAULTS, "user_defined_macros": MACROS,
+                                    "render_template_as_native_obj": True}
+"""The DAGs that process a day (:data:`DAY`): its macros, and native rendering, so a task gets a pulled
+dict as a dict; their ``params`` start with :func:`day_param`."""
+
+
+def day_param(meaning: str) -> Param:
+    """The ``day`` param: ``meaning`` (what the day is to this DAG), by default the day before the run's date."""
+    return Param(None, type=["null", "string"], format="date",
+                 description=f"{meaning} (default: the day before the run's date).")
 
 
 def skew_gate(*, task_id: str, reference: str, reference_version: str, settings: Settings,
