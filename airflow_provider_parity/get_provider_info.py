@@ -32,7 +32,8 @@ def get_provider_info() -> dict[str, Any]:
         ],
         "operators": [
             {"integration-name": "Parity Data Contracts",
-             "python-modules": [f"{PACKAGE}.operators.contract_gate", f"{PACKAGE}.operators.verdict"]},
+             "python-modules": [f"{PACKAGE}.operators.contract_gate", f"{PACKAGE}.operators.verdict",
+                                f"{PACKAGE}.operators.ledger"]},
             {"integration-name": "Parity Drift",
              "python-modules": [f"{PACKAGE}.operators.drift", f"{PACKAGE}.operators.feature_skew"]},
             {"integration-name": "Parity Delta Lake",

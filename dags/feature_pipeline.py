@@ -15,6 +15,7 @@ from airflow.sdk import DAG, Param
 from airflow_provider_parity.notifications.gate_alert import GateAlertNotifier
 from airflow_provider_parity.operators.contract_gate import DataContractGateOperator
 from airflow_provider_parity.operators.delta import DeltaWriteOperator
+from airflow_provider_parity.operators.ledger import CompactLedgerOperator
 from airflow_provider_parity.operators.materialize import MaterializeOperator
 from airflow_provider_parity.operators.step import parity_step
 from airflow_provider_parity.operators.verdict import GateVerdictOperator
@@ -80,9 +81,13 @@ with DAG(
         contract_path=settings.contract_path,
         online_store=settings.online_store,
     )
+    # Once a day, whatever the gates decided: the ledger's small files (one per outcome) into a few,
+    # so the Parity view and the metrics read it fast. Before the verdict, which stays the run's last
+    # task and so still decides whether the run failed.
+    compact = CompactLedgerOperator(task_id="compact_ledger", trigger_rule="all_done")
     verdict = GateVerdictOperator(
         task_id="verdict",
         gates=["dbt_build", "contract_gate"],
         on_failure_callback=[GateAlertNotifier(alert_file=settings.alert_file)],
     )
-    ingest >> dbt_build >> contract_gate >> write >> materialize >> verdict
+    ingest >> dbt_build >> contract_gate >> write >> materialize >> compact >> verdict

@@ -66,6 +66,22 @@ def validate_event(event: dict[str, Any]) -> None:
             raise AssertionError(f"{where} does not match {url}: {str(exc).splitlines()[0]}") from exc
 
 
+def operator_event(lineage: Any, job: str, state: str = "COMPLETE") -> dict[str, Any]:
+    """An operator's ``OperatorLineage`` as the OpenLineage listener sends it (JSON), validated against the spec."""
+    from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
+    from openlineage.client.serde import Serde
+    from openlineage.client.uuid import generate_new_uuid
+
+    event = RunEvent(eventType=RunState(state), eventTime="2026-11-30T00:00:00+00:00",
+                     run=Run(runId=str(generate_new_uuid()), facets=lineage.run_facets),
+                     job=Job(namespace="parity", name=job, facets=lineage.job_facets),
+                     producer="https://github.com/airflow-provider-parity/", inputs=lineage.inputs,
+                     outputs=lineage.outputs)
+    payload: dict[str, Any] = json.loads(Serde.to_json(event))
+    validate_event(payload)
+    return payload
+
+
 def own_facets(event: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The facets this provider defines (``parity_*``), by name."""
     return {name.split(".")[-1]: facet for name, facet in _facets(event) if name.split(".")[-1].startswith("parity_")}

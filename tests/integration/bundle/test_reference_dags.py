@@ -260,6 +260,9 @@ def test_feature_pipeline_materialises_each_clean_version_into_the_online_store(
 
     assert story["clean"].features.tasks["materialize"] == "success"
     assert story["broken"].features.tasks["materialize"] == "upstream_failed"
+    # The ledger is compacted on blocked days too, and the verdict still fails the blocked run.
+    assert story["broken"].features.tasks["compact_ledger"] == "success"
+    assert story["broken"].features.tasks["verdict"] == "failed"
     settings = load_settings()
     # The embedded default: SQLite under the lake.
     assert settings.online_store == f"sqlite:///{Path(settings.lake_uri) / 'online' / 'online.db'}"

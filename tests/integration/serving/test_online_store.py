@@ -107,18 +107,9 @@ def test_materialize_operator_lineage_names_the_version_and_hides_the_password(l
     password = redis_url.split(":")[2].split("@")[0]
     assert password not in repr(lineage)
     # As the OpenLineage listener sends it: valid against the spec's schemas, the version on both sides.
-    from lineage_schemas import validate_event
-    from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
-    from openlineage.client.serde import Serde
-    from openlineage.client.uuid import generate_new_uuid
+    from lineage_schemas import operator_event
 
-    event = RunEvent(eventType=RunState.COMPLETE, eventTime="2026-11-30T00:00:00+00:00",
-                     run=Run(runId=str(generate_new_uuid()), facets=lineage.run_facets),
-                     job=Job(namespace="parity", name="feature_pipeline.materialize", facets=lineage.job_facets),
-                     producer="https://github.com/airflow-provider-parity/", inputs=lineage.inputs,
-                     outputs=lineage.outputs)
-    payload = json.loads(Serde.to_json(event))
-    validate_event(payload)
+    payload = operator_event(lineage, "feature_pipeline.materialize")
     assert [d["facets"]["version"]["datasetVersion"] for d in payload["inputs"] + payload["outputs"]] == ["0", "0"]
     assert password not in json.dumps(payload)
 
