@@ -124,9 +124,8 @@ def _measured(service: object, url: str, args: argparse.Namespace, requests: int
 
 def _bench_store(kind: str, store: str, features: str, tracking: str, root: Path,
                  args: argparse.Namespace) -> dict[str, dict[str, float]]:
-    from deltalake import DeltaTable
-
     from airflow_provider_parity.contracts.loader import load_contract
+    from airflow_provider_parity.delta import read_arrow
     from airflow_provider_parity.serving.demo import ServiceProcess
     from airflow_provider_parity.serving.online_store import materialize, open_store
 
@@ -145,7 +144,7 @@ def _bench_store(kind: str, store: str, features: str, tracking: str, root: Path
                                                          args.rate)
     finally:
         service.stop()
-    logged = DeltaTable(str(log)).to_pyarrow_dataset().count_rows()
+    logged = read_arrow(str(log)).num_rows
     answered = sum(r["requests"] for r in runs.values())
     print(f"{kind}: serving log after SIGTERM holds {logged} rows for {answered:.0f} answered requests "
           f"({'complete' if logged == answered else 'INCOMPLETE'})")

@@ -284,12 +284,11 @@ def test_feature_pipeline_materialises_each_clean_version_into_the_online_store(
 def test_the_days_traffic_went_through_parity_serve_over_http(story: dict[str, Any]) -> None:
     """The serving log is the real service's: materialisation versions, boundary verdicts, the model that
     answered (none on day 1, before the first champion; v1 on day 2) and the replay clock's 22:00."""
-    from deltalake import DeltaTable
-
+    from airflow_provider_parity.delta import read_arrow
     from churn.settings import load_settings
 
     assert story["clean"].serving["url"].startswith("http://127.0.0.1:")
-    log = DeltaTable(load_settings().serving_log_table).to_pyarrow_table().to_pylist()
+    log = read_arrow(load_settings().serving_log_table).to_pylist()
     by_day: dict[str, list[dict[str, Any]]] = {}
     for row in log:
         by_day.setdefault(row["served_at"].date().isoformat(), []).append(row)

@@ -26,6 +26,6 @@ class Lake:
 
 
 def read_log(path: Path | str) -> list[dict[str, Any]]:
-    from deltalake import DeltaTable
+    from airflow_provider_parity.delta import read_arrow
 
-    return list(DeltaTable(str(path)).to_pyarrow_table().to_pylist())
+    return list(read_arrow(str(path)).to_pylist())

@@ -24,7 +24,7 @@ Start = Callable[..., ServiceProcess]
 
 def test_an_injected_rounding_reaches_the_log_stamped_by_the_replay_clock(
         lake: Lake, materialised: str, start_service: Start, tmp_path: Path) -> None:
-    from deltalake import DeltaTable
+    from airflow_provider_parity.delta import read_arrow
 
     replay = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
     service = start_service(materialised, "--fault", "round:avg_ticket_30d:0.25", "--replay-from", replay.isoformat())
@@ -33,7 +33,7 @@ def test_an_injected_rounding_reaches_the_log_stamped_by_the_replay_clock(
                             concurrency=4)
     assert [status for status, _ in answers] == [200] * len(customers)
     service.stop()
-    offline = {r["customer_id"]: r["avg_ticket_30d"] for r in DeltaTable(lake.fresh).to_pyarrow_table().to_pylist()}
+    offline = {r["customer_id"]: r["avg_ticket_30d"] for r in read_arrow(lake.fresh).to_pylist()}
     logged = {r["customer_id"]: r for r in read_log(tmp_path / "serving_log")}
     assert set(logged) == set(customers)
     hit = {c for c in customers if in_share(c, 0.25)}
