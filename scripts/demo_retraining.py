@@ -13,10 +13,6 @@ import atexit
 import math
 import os
 import shutil
-import socket
-import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -37,43 +33,16 @@ def conversion_series(start: datetime, drop_at: datetime, end: datetime) -> str:
     return "\n".join(lines) + "\n# EOF\n"
 
 
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def kpi_prometheus(folder: Path, *, start: datetime, drop_at: datetime, end: datetime) -> Iterator[str | None]:
     """A Prometheus on loopback holding the conversion series; yields its URL (None without prometheus)."""
+    from airflow_provider_parity.slo.prometheus_process import backfilled_prometheus
+
     if shutil.which("prometheus") is None or shutil.which("promtool") is None:
         yield None
         return
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "kpis.om").write_text(conversion_series(start, drop_at, end))
-    subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", str(folder / "kpis.om"),
-                    str(folder / "tsdb")], check=True, capture_output=True)
-    (folder / "prometheus.yml").write_text("global: {scrape_interval: 1m}\n")
-    port = _port()
-    with open(folder / "prometheus.log", "wb") as log:
-        process = subprocess.Popen(["prometheus", f"--config.file={folder / 'prometheus.yml'}",
-                                    f"--storage.tsdb.path={folder / 'tsdb'}", "--storage.tsdb.retention.time=30d",
-                                    f"--web.listen-address=127.0.0.1:{port}"], stdout=log, stderr=log)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/-/ready", timeout=2):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline or process.poll() is not None:
-                        raise RuntimeError(f"Prometheus did not start: see {folder / 'prometheus.log'}") from None
-                    time.sleep(0.3)
-            yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    with backfilled_prometheus(folder, conversion_series(start, drop_at, end), timeout=30) as url:
+        yield url
 
 
 def start_kpis(folder: Path, first_day: date, *, promoted_after_day: int) -> str | None:

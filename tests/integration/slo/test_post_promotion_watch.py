@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +18,6 @@ from typing import Any
 import pytest
 from fakes import fake_context
 from live_servers import Store, train_run, write_table
-from slo_servers import free_port, running
 
 from airflow_provider_parity.compat import AirflowFailException
 from airflow_provider_parity.operators.mlflow import MlflowPromotionGateOperator, MlflowRegisterModelOperator
@@ -53,24 +49,9 @@ def _openmetrics() -> str:
 
 @pytest.fixture(scope="module")
 def kpi_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    folder = tmp_path_factory.mktemp("kpi-prometheus")
-    (folder / "kpis.om").write_text(_openmetrics())
-    subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", str(folder / "kpis.om"),
-                    str(folder / "tsdb")], check=True, capture_output=True)
-    (folder / "prometheus.yml").write_text("global: {scrape_interval: 1m}\n")
-    port = free_port()
-    with running(["prometheus", f"--config.file={folder / 'prometheus.yml'}", f"--storage.tsdb.path={folder / 'tsdb'}",
-                  f"--web.listen-address=127.0.0.1:{port}"], folder / "prometheus.log"):
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/-/ready", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.3)
+    from airflow_provider_parity.slo.prometheus_process import backfilled_prometheus
+
+    with backfilled_prometheus(tmp_path_factory.mktemp("kpi-prometheus"), _openmetrics()) as base:
         yield base
 
 
