@@ -173,13 +173,11 @@ def labelled_history(latest: DeltaTable, limit: int | None = None) -> list[dict[
     concurrent appends each reported the other's version). List from a table that is still
     the newest after the listing, then keep the entries up to the version ``latest`` loaded.
     """
-    from deltalake import DeltaTable
-
     loaded = table = latest.version()
     source = latest
     for _attempt in range(_HISTORY_ATTEMPTS):
         entries = source.history(None if limit is None else limit + table - loaded)
-        fresh = DeltaTable(latest.table_uri, storage_options=latest._storage_options)
+        fresh = open_table(latest.table_uri, storage_options=latest._storage_options)
         if fresh.version() == table:
             kept = [e for e in entries if isinstance(e.get("version"), int) and 0 <= e["version"] <= loaded]
             return kept if limit is None else kept[:limit]

@@ -28,7 +28,8 @@ class CompactLedgerOperator(LineageMixin, BaseOperator):
         ledger: the ledger's Delta table (templated); default ``[parity] ledger_uri``.
 
     Returns (XCom ``return_value``):
-        delta-rs' compaction metrics (``numFilesAdded``, ``numFilesRemoved``, ...).
+        delta-rs' compaction metrics (``numFilesAdded``, ``numFilesRemoved``, ...) and the ledger's
+        ``version`` after it.
     """
 
     template_fields: Sequence[str] = ("ledger",)
@@ -48,7 +49,7 @@ class CompactLedgerOperator(LineageMixin, BaseOperator):
 
         with guard(self):
             metrics = compact_ledger(self._uri(), storage_options=storage_options())
-        self._version = _latest_version(self._uri())
+        self._version = metrics["version"]
         self.log.info("ledger %s compacted: %s files removed, %s added", self._uri(),
                       metrics.get("numFilesRemoved"), metrics.get("numFilesAdded"))
         return metrics
@@ -62,11 +63,3 @@ class CompactLedgerOperator(LineageMixin, BaseOperator):
         return operator_lineage(inputs=[input_dataset(name)], outputs=[output_dataset(name, version=self._version)],
                                 run_facets=error_facets(error))
 
-
-def _latest_version(uri: str) -> int | None:
-    from airflow_provider_parity.delta.snapshot import open_table
-
-    try:
-        return int(open_table(uri, storage_options=storage_options()).version())
-    except Exception:  # lineage only: the compaction itself succeeded
-        return None

@@ -224,7 +224,8 @@ def compact_ledger(ledger_uri: str, *, storage_options: Mapping[str, str] | None
     the view slows down; readers keep working meanwhile (Delta's snapshot isolation).
 
     Returns:
-        deltalake's compaction metrics (files added and removed).
+        deltalake's compaction metrics (files added and removed) and ``version``, the ledger's
+        Delta version after the compaction.
 
     Raises:
         ServiceUnavailable: the store did not answer.
@@ -236,7 +237,9 @@ def compact_ledger(ledger_uri: str, *, storage_options: Mapping[str, str] | None
 
     uri = normalize_table_uri(ledger_uri)
     with _store_errors(uri):
-        metrics = dict(DeltaTable(uri, storage_options=dict(storage_options or {}) or None).optimize.compact())
+        table = DeltaTable(uri, storage_options=dict(storage_options or {}) or None)
+        metrics = dict(table.optimize.compact())
+        metrics["version"] = table.version()
         # Every column but the whole-outcome JSON: what the view and the monitoring read, in one file.
         build_rollup(uri, [f.name for f in ledger_schema() if f.name != "outcome"], storage_options=storage_options)
     return metrics
