@@ -58,6 +58,7 @@ class Api:
     url: str
     token: str
     answered: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
         request = urllib.request.Request(self.url + path, method=method,
@@ -122,23 +123,28 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
 
 
 def _answer_when_asked(api: Api, dag_id: str, answer: dict[str, Any] | None, stop: threading.Event) -> None:
-    """Answer the first open request of ``dag_id`` through the REST API (None: run the timeout sweep)."""
+    """Answer the first open request of ``dag_id`` through the REST API (None: run the timeout sweep).
+
+    Retries until the answer is recorded: the api-server and the in-process run share one SQLite
+    database, so a write can meet "database is locked" (a 500) while the task parks. A responder that
+    gave up on the first error would leave ``dag.test()`` waiting for input forever.
+    """
     while not stop.is_set():
         try:
             found = api.call("GET", f"/api/v2/dags/{dag_id}/dagRuns/~/hitlDetails")["hitl_details"]
-        except OSError:
-            found = []
-        waiting = [d for d in found if not d.get("response_received")]
-        if waiting:
-            detail = waiting[0]
-            api.answered.append(detail)
-            if answer is None:
-                _sweep_timeouts()
-            else:
-                ti = detail["task_instance"]
-                api.call("PATCH", f"/api/v2/dags/{dag_id}/dagRuns/{ti['dag_run_id']}/taskInstances/"
-                                  f"{ti['task_id']}/-1/hitlDetails", answer)
-            return
+            waiting = [d for d in found if not d.get("response_received")]
+            if waiting:
+                detail = waiting[0]
+                if answer is None:
+                    _sweep_timeouts()
+                else:
+                    ti = detail["task_instance"]
+                    api.call("PATCH", f"/api/v2/dags/{dag_id}/dagRuns/{ti['dag_run_id']}/taskInstances/"
+                                      f"{ti['task_id']}/-1/hitlDetails", answer)
+                api.answered.append(detail)
+                return
+        except Exception as error:  # any failed call is retried; the test's asserts judge the end
+            api.errors.append(f"{type(error).__name__}: {error}")
         time.sleep(0.5)
 
 
