@@ -125,23 +125,25 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
 def _answer_when_asked(api: Api, dag_id: str, answer: dict[str, Any] | None, stop: threading.Event) -> None:
     """Answer the first open request of ``dag_id`` through the REST API (None: run the timeout sweep).
 
-    Retries until the answer is recorded: the api-server and the in-process run share one SQLite
-    database, so a write can meet "database is locked" (a 500) while the task parks. A responder that
-    gave up on the first error would leave ``dag.test()`` waiting for input forever.
+    Answers only once the task is parked in ``awaiting_input``. The request row is written a moment
+    before the task parks, and on SQLite (no row locks) an answer landing in that moment can be lost
+    between the two transactions: recorded, yet nobody resumes the task (PostgreSQL's locks order
+    them). Failed calls are retried (the api-server and the in-process run share one SQLite file, so
+    a write can meet "database is locked"): a responder that gave up would leave ``dag.test()``
+    waiting for input forever.
     """
     while not stop.is_set():
         try:
             found = api.call("GET", f"/api/v2/dags/{dag_id}/dagRuns/~/hitlDetails")["hitl_details"]
-            waiting = [d for d in found if not d.get("response_received")]
-            if waiting:
-                detail = waiting[0]
-                if answer is None:
-                    _sweep_timeouts()
-                else:
-                    ti = detail["task_instance"]
-                    api.call("PATCH", f"/api/v2/dags/{dag_id}/dagRuns/{ti['dag_run_id']}/taskInstances/"
-                                      f"{ti['task_id']}/-1/hitlDetails", answer)
-                api.answered.append(detail)
+            parked = [d for d in found if not d.get("response_received")
+                      and d["task_instance"]["state"] == "awaiting_input"]
+            if parked and answer is None:
+                _sweep_timeouts()  # until the task leaves awaiting_input
+            elif parked:
+                ti = parked[0]["task_instance"]
+                api.call("PATCH", f"/api/v2/dags/{dag_id}/dagRuns/{ti['dag_run_id']}/taskInstances/"
+                                  f"{ti['task_id']}/-1/hitlDetails", answer)
+                api.answered.append(parked[0])
                 return
         except Exception as error:  # any failed call is retried; the test's asserts judge the end
             api.errors.append(f"{type(error).__name__}: {error}")
