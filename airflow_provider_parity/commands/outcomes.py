@@ -41,6 +41,7 @@ def _since(text: str | None) -> datetime | None:
 
 
 def _outcomes(args: argparse.Namespace) -> int:
+    from airflow_provider_parity.delta.storage import redact_uri
     from airflow_provider_parity.outcomes.ledger import read_outcomes
 
     ledger = args.ledger or default_ledger()
@@ -55,7 +56,9 @@ def _outcomes(args: argparse.Namespace) -> int:
         where = f"{run.dag_id}/{run.task_id}" if run else outcome.label
         print(f"{(outcome.finished_at or '')[:19]:<19}  {where:<36}  {outcome.status:<17}  {outcome.reason}")
     if not found:
-        print("no outcomes")
+        # Say which ledger was read: a mistyped --ledger is an absent ledger, and an absent ledger
+        # (a fresh deployment before its first gate) holds no outcomes rather than being an error.
+        print(f"no outcomes in the ledger at {redact_uri(ledger)}")
     return 0
 
 

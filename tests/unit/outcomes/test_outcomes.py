@@ -112,3 +112,8 @@ def test_parity_outcomes_cli_lists_and_filters(tmp_path) -> None:
     bad = subprocess.run([sys.executable, "-m", "airflow_provider_parity.cli", "outcomes", "--ledger", ledger,
                           "--since", "yesterday"], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and bad.stderr.startswith("parity: error: --since")
+    # A mistyped ledger is an absent one: no outcomes, and the answer names the ledger it read.
+    typo = str(tmp_path / "ledgr")
+    absent = subprocess.run([sys.executable, "-m", "airflow_provider_parity.cli", "outcomes", "--ledger", typo],
+                            capture_output=True, text=True, timeout=120)
+    assert (absent.returncode, absent.stdout.strip()) == (0, f"no outcomes in the ledger at {typo}"), absent.stderr
