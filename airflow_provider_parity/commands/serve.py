@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -99,6 +100,10 @@ def worker_app() -> Any:
     return create_app(_build_service(argparse.Namespace(**json.loads(os.environ[WORKER_ARGS_ENV]))))
 
 
+def _exit_cleanly(signum: int, frame: Any) -> None:
+    raise SystemExit(0)
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -108,7 +113,15 @@ def _serve(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {"host": args.host, "port": args.port, "log_level": args.log_level,
                                "access_log": False, "timeout_graceful_shutdown": 30}
     if args.workers == 1:
-        uvicorn.run(create_app(service), **options)
+        # uvicorn stops gracefully on SIGTERM (the serving log flushed), restores the handler it found and
+        # raises the signal again: with the default handler the process then dies by it (exit -15, which
+        # Kubernetes reports as an error). This handler turns that re-raise, or a SIGTERM before the
+        # server started, into a clean exit 0, as the multi-process supervisor already gives.
+        previous = signal.signal(signal.SIGTERM, _exit_cleanly)
+        try:
+            uvicorn.run(create_app(service), **options)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
         return 0
     # Several processes: each builds its own service (model, store connection, log writer; all append to
     # the same Delta table, whose commits retry on a concurrent append). Checked once here first.

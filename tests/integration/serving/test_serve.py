@@ -74,7 +74,7 @@ def test_sigterm_mid_traffic_loses_no_logged_request(materialised: str, start_se
         thread.start()
     while len(answered) < 50:
         time.sleep(0.01)
-    assert service.stop(signal.SIGTERM) in (0, -signal.SIGTERM)
+    assert service.stop(signal.SIGTERM) == 0  # a graceful stop is a clean exit, not death by the signal
     for thread in threads:
         thread.join(timeout=30)
     rows = read_log(tmp_path / "serving_log")
