@@ -8,7 +8,8 @@ which triggers daily_retraining, when the retraining policy (churn.retraining_po
 within its minimum interval of the last retraining nor the champion's evaluation window.
 Distribution alerts (GateAlertNotifier's file) follow ``skew_alert_persistence`` (N
 breached windows of the last M) and ``skew_alert_cooldown``; the breaches are kept in an Airflow
-Variable (churn.skew_alerts). A per-entity mismatch alerts at once: every mismatched value is a bug.
+Variable per gate and dataset (the provider's notifications.cooldown). A per-entity mismatch alerts
+at once: every mismatched value is a bug.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from churn.assets import SKEW_BREACH
 from churn.dagdefaults import DAG_DEFAULTS, GATE_CALLBACKS, skew_gate
 from churn.retraining_policy import RETRAINING_POLICY, WATCH_POLICY
 from churn.settings import load_settings
-from churn.skew_alerts import PersistentGateAlert
 
 settings = load_settings()
 
@@ -55,7 +55,7 @@ with DAG(
         reference="{{ ti.xcom_pull(task_ids='find_champion')['uri'] }}",
         reference_version="{{ ti.xcom_pull(task_ids='find_champion')['version'] }}",
         settings=settings,
-        on_failure_callback=[*GATE_CALLBACKS, PersistentGateAlert(
+        on_failure_callback=[*GATE_CALLBACKS, GateAlertNotifier(
             alert_file=settings.alert_file, persistence=settings.skew_alert_persistence,
             cooldown=settings.skew_alert_cooldown)],
     )
