@@ -45,3 +45,21 @@ def positive_duration(text: str) -> timedelta:
     if value <= timedelta(0):
         raise argparse.ArgumentTypeError(f"must be longer than zero, got {text[:40]!r}")
     return value
+
+
+def tracking_server(given: str | None) -> tuple[str, tuple[str | None, ...]]:
+    """The MLflow tracking URI a command talks to (``--tracking-uri``, else ``MLFLOW_TRACKING_URI``) and
+    the credentials to keep out of its messages.
+
+    Raises:
+        ConfigurationError: neither is set. MLflow would fall back to a new, empty store in the
+            working folder: it would answer "no such model" and leave a ``mlflow.db`` behind.
+    """
+    import os
+
+    from airflow_provider_parity.exceptions import ConfigurationError
+
+    uri = given or os.environ.get("MLFLOW_TRACKING_URI")
+    if not uri:
+        raise ConfigurationError("no MLflow tracking server: pass --tracking-uri or set MLFLOW_TRACKING_URI")
+    return uri, (os.environ.get("MLFLOW_TRACKING_PASSWORD"), os.environ.get("MLFLOW_TRACKING_TOKEN"))

@@ -10,11 +10,11 @@ unreachable tracking server.
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any
 
 
 def _explain(args: argparse.Namespace) -> int:
+    from airflow_provider_parity.commands.args import tracking_server
     from airflow_provider_parity.exceptions import ConfigurationError
     from airflow_provider_parity.fileio import check_outputs, commit_outputs, json_text
     from airflow_provider_parity.tracking.client import bounded_requests, make_client, outage_as_error
@@ -24,9 +24,8 @@ def _explain(args: argparse.Namespace) -> int:
         raise ConfigurationError(f"explain takes one VERSION or two, got {len(args.versions)}")
     old, new = (None, str(args.versions[0])) if len(args.versions) == 1 else (str(v) for v in args.versions)
     check_outputs(args.json, args.html)  # before any work: a path that cannot be written is bad input
-    tracking_uri = args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
-    with bounded_requests(), outage_as_error(tracking_uri, secrets=(os.environ.get("MLFLOW_TRACKING_PASSWORD"),
-                                                                    os.environ.get("MLFLOW_TRACKING_TOKEN"))):
+    tracking_uri, secrets = tracking_server(args.tracking_uri)
+    with bounded_requests(), outage_as_error(tracking_uri, secrets=secrets):
         report = explain(make_client(tracking_uri, args.registry_uri), args.model, old, new, drift=not args.no_drift)
     outputs: dict[str, str] = {}
     if args.json:

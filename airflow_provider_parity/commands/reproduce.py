@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import sys
 from typing import Any
 
-from airflow_provider_parity.commands.args import int_at_least
+from airflow_provider_parity.commands.args import int_at_least, tracking_server
 
 
 def _reproduce(args: argparse.Namespace) -> int:
-    from airflow_provider_parity.exceptions import ConfigurationError
     from airflow_provider_parity.fileio import atomic_write_json, check_outputs
     from airflow_provider_parity.tracking.client import bounded_requests, make_client, outage_as_error
     from airflow_provider_parity.tracking.reproduce import (
@@ -27,11 +25,7 @@ def _reproduce(args: argparse.Namespace) -> int:
     )
 
     check_outputs(args.json)
-    tracking_uri = args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
-    if not tracking_uri:
-        # MLflow would fall back to a new store in the working folder: nothing to audit there.
-        raise ConfigurationError("no MLflow tracking server: give --tracking-uri or set MLFLOW_TRACKING_URI")
-    secrets = (os.environ.get("MLFLOW_TRACKING_PASSWORD"), os.environ.get("MLFLOW_TRACKING_TOKEN"))
+    tracking_uri, secrets = tracking_server(args.tracking_uri)
     with bounded_requests(), refusals_as_bad_input(tracking_uri, secrets=secrets), \
             outage_as_error(tracking_uri, secrets=secrets):
         report = audit_version(make_client(tracking_uri, args.registry_uri), args.model, args.version,

@@ -9,7 +9,6 @@ back to) or an unreachable tracking server.
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any
 
 
@@ -24,15 +23,12 @@ def request_id(origin: str, user: str) -> str:
 def _rollback(args: argparse.Namespace) -> int:
     import getpass
 
-    from airflow_provider_parity.exceptions import ConfigurationError
+    from airflow_provider_parity.commands.args import tracking_server
     from airflow_provider_parity.tracking.client import bounded_requests, make_client, outage_as_error
     from airflow_provider_parity.tracking.rollback import rollback
 
-    tracking_uri = args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
-    if not tracking_uri:  # MLflow would make an empty store in the working folder and find no model there
-        raise ConfigurationError("no MLflow tracking server: give --tracking-uri or set MLFLOW_TRACKING_URI")
-    with bounded_requests(), outage_as_error(tracking_uri, secrets=(os.environ.get("MLFLOW_TRACKING_PASSWORD"),
-                                                                    os.environ.get("MLFLOW_TRACKING_TOKEN"))):
+    tracking_uri, secrets = tracking_server(args.tracking_uri)
+    with bounded_requests(), outage_as_error(tracking_uri, secrets=secrets):
         result = rollback(make_client(tracking_uri, args.registry_uri), args.model, reason=args.reason,
                           to_version=None if args.to is None else str(args.to),
                           request_id=request_id("cli", getpass.getuser()))

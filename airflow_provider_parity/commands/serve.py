@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from airflow_provider_parity.commands.args import int_at_least, positive_seconds
+from airflow_provider_parity.commands.args import int_at_least, positive_seconds, tracking_server
 
 STORE_ENV = "PARITY_ONLINE_STORE"
 
@@ -61,15 +61,13 @@ def _build_service(args: argparse.Namespace) -> Any:
     Everything that can be wrong with the input fails here, before the port opens: exit 2, one line.
     """
     from airflow_provider_parity.contracts.loader import load_contract
-    from airflow_provider_parity.exceptions import ConfigurationError, DataError
+    from airflow_provider_parity.exceptions import DataError
     from airflow_provider_parity.serving.app import Champion, LogWriter, Service
     from airflow_provider_parity.serving.faults import parse_fault
     from airflow_provider_parity.serving.online_store import open_store
 
     contract = load_contract(args.contract)
-    tracking_uri = args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
-    if not tracking_uri:  # else MLflow would make an empty store in the working folder and find no champion
-        raise ConfigurationError("serve: no MLflow tracking server: pass --tracking-uri or set MLFLOW_TRACKING_URI")
+    tracking_uri, _ = tracking_server(args.tracking_uri)
     from airflow_provider_parity.transform.request_time import REQUEST_FEATURE_NAMES
 
     # Request-time features are numbers too: a linear champion trained on them keeps the numpy scorer.

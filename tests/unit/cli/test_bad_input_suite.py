@@ -282,6 +282,9 @@ def _later_command_cases() -> Iterator[Case]:
     yield case("explain-version-text", "explain", "m", "abc", "2", *store, needle="abc")
     yield case("explain-unknown-model", "explain", "nope", "1", "2", *store, needle="'nope'")
     yield case("explain-three-versions", "explain", "m", "1", "2", "3", *store, needle="VERSION")
+    # Without a tracking server MLflow falls back to a new store in the working folder: refused, no mlflow.db left.
+    yield case("explain-no-tracking-uri", "explain", "m", "1", "2", needle="no MLflow tracking server")
+    yield case("rollback-no-tracking-uri", "rollback", "m", "--reason", "bad canary", needle="no MLflow tracking server")
     yield case("skew-missing-log", "skew", "--log", "{w}/nope", "--offline", "{w}/delta", "--contract", C,
                needle="nope")
     yield case("skew-log-not-a-table", "skew", "--log", "{w}/contracts/nan_min.yaml", "--offline", "{w}/delta",
