@@ -62,4 +62,10 @@ def tracking_server(given: str | None) -> tuple[str, tuple[str | None, ...]]:
     uri = given or os.environ.get("MLFLOW_TRACKING_URI")
     if not uri:
         raise ConfigurationError("no MLflow tracking server: pass --tracking-uri or set MLFLOW_TRACKING_URI")
+    # The same for a SQLite store that is not there: MLflow would create it (and its folders) to
+    # answer from it. A mistyped path is bad input, not an empty registry.
+    if uri.startswith("sqlite:///") and uri != "sqlite:///:memory:":
+        path = uri.removeprefix("sqlite:///").partition("?")[0]
+        if not os.path.isfile(path):
+            raise ConfigurationError(f"no MLflow store at {path}: the SQLite file does not exist")
     return uri, (os.environ.get("MLFLOW_TRACKING_PASSWORD"), os.environ.get("MLFLOW_TRACKING_TOKEN"))

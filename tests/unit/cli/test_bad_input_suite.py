@@ -285,6 +285,8 @@ def _later_command_cases() -> Iterator[Case]:
     # Without a tracking server MLflow falls back to a new store in the working folder: refused, no mlflow.db left.
     yield case("explain-no-tracking-uri", "explain", "m", "1", "2", needle="no MLflow tracking server")
     yield case("rollback-no-tracking-uri", "rollback", "m", "--reason", "bad canary", needle="no MLflow tracking server")
+    yield case("explain-store-not-there", "explain", "m", "1", "2", "--tracking-uri", "sqlite:///{w}/nope/mlflow.db",
+               needle="nope/mlflow.db: the SQLite file does not exist")
     yield case("skew-missing-log", "skew", "--log", "{w}/nope", "--offline", "{w}/delta", "--contract", C,
                needle="nope")
     yield case("skew-log-not-a-table", "skew", "--log", "{w}/contracts/nan_min.yaml", "--offline", "{w}/delta",

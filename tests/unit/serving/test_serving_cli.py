@@ -16,6 +16,15 @@ def _serve(tmp_path: Path, *extra: str) -> list[str]:
             "--log", str(tmp_path / "log"), *extra]
 
 
+def _empty_store(tmp_path: Path) -> str:
+    """An MLflow store that exists and holds no model."""
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    MlflowClient(uri).search_registered_models()
+    return uri
+
+
 @pytest.mark.parametrize(("argv", "needle"), [
     (lambda t: ["materialize", str(t / "nope"), "--version", "0", "--contract", CONTRACT, "--store",
                 f"sqlite:///{t}/online.db"], "nope"),
@@ -25,9 +34,10 @@ def _serve(tmp_path: Path, *extra: str) -> list[str]:
     (lambda t: _serve(t, "--tracking-uri", f"sqlite:///{t}/mlflow.db", "--poll-seconds", "0"), "more than 0"),
     (lambda t: _serve(t, "--on-boundary-failure", "ignore"), "invalid choice"),
     (lambda t: _serve(t), "no MLflow tracking server"),
-    (lambda t: _serve(t, "--tracking-uri", f"sqlite:///{t}/mlflow.db"), "has no version with alias 'champion'"),
+    (lambda t: _serve(t, "--tracking-uri", f"sqlite:///{t}/mlflow.db"), "mlflow.db: the SQLite file does not exist"),
+    (lambda t: _serve(t, "--tracking-uri", _empty_store(t)), "has no version with alias 'champion'"),
 ], ids=["no-table", "negative-version", "unknown-store", "poll-zero", "unknown-policy", "no-tracking-uri",
-        "no-champion"])
+        "no-store", "no-champion"])
 def test_bad_input_is_one_line_and_exit_2(argv: object, needle: str, tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
