@@ -47,9 +47,12 @@ def positive_duration(text: str) -> timedelta:
     return value
 
 
-def tracking_server(given: str | None) -> tuple[str, tuple[str | None, ...]]:
+def tracking_server(given: str | None, *, must_exist: bool = True) -> tuple[str, tuple[str | None, ...]]:
     """The MLflow tracking URI a command talks to (``--tracking-uri``, else ``MLFLOW_TRACKING_URI``) and
     the credentials to keep out of its messages.
+
+    ``must_exist=False`` accepts a SQLite store that is not there yet (a service started before the
+    first training, which creates it).
 
     Raises:
         ConfigurationError: neither is set. MLflow would fall back to a new, empty store in the
@@ -64,7 +67,7 @@ def tracking_server(given: str | None) -> tuple[str, tuple[str | None, ...]]:
         raise ConfigurationError("no MLflow tracking server: pass --tracking-uri or set MLFLOW_TRACKING_URI")
     # The same for a SQLite store that is not there: MLflow would create it (and its folders) to
     # answer from it. A mistyped path is bad input, not an empty registry.
-    if uri.startswith("sqlite:///") and uri != "sqlite:///:memory:":
+    if must_exist and uri.startswith("sqlite:///") and uri != "sqlite:///:memory:":
         path = uri.removeprefix("sqlite:///").partition("?")[0]
         if not os.path.isfile(path):
             raise ConfigurationError(f"no MLflow store at {path}: the SQLite file does not exist")

@@ -67,7 +67,7 @@ def _build_service(args: argparse.Namespace) -> Any:
     from airflow_provider_parity.serving.online_store import open_store
 
     contract = load_contract(args.contract)
-    tracking_uri, _ = tracking_server(args.tracking_uri)
+    tracking_uri, _ = tracking_server(args.tracking_uri, must_exist=not args.wait_for_champion)
     from airflow_provider_parity.transform.request_time import REQUEST_FEATURE_NAMES
 
     # Request-time features are numbers too: a linear champion trained on them keeps the numpy scorer.
