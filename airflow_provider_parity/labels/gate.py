@@ -128,7 +128,11 @@ class LabelQualityResult:
         blame = [f"worst annotator {_annotator(a)}" for a in [self.worst_annotator] if a is not None]
         blame += [f"worst class '{c.name}' (kappa {_num(c.kappa)})" for c in [self.worst_class] if c is not None]
         note = "no item was rated twice; " if self.status == "insufficient_data" else ""
-        return f"{head}: {note}" + "; ".join([c.message() for c in failed] + blame)
+        # What blocks first, then who to look at; a check that could not be measured comes last, marked:
+        # it does not block, and in the middle of the reasons it read as one.
+        verdicts = [c.message() for c in failed if c.severity == "error"]
+        warnings = [f"warning: {c.message()}" for c in failed if c.severity != "error"]
+        return f"{head}: {note}" + "; ".join(verdicts + blame + warnings)
 
     def outcome(self, *, name: str | None = None, dataset: str | None = None) -> GateOutcome:
         """The gate's outcome: a failed error-severity check blocks; warnings and too little overlap do not."""

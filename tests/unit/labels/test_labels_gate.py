@@ -96,6 +96,7 @@ def test_one_annotator_is_insufficient_data_not_a_verdict(contract):
     assert (outcome.status, outcome.blocking) == ("insufficient_data", False)
     assert "no item was rated twice" in outcome.reason
     assert next(c for c in outcome.checks if c.name == "fleiss_kappa").observed.startswith("not measured")
+    assert "; warning: fleiss_kappa" in outcome.reason  # named, after the reasons, as not blocking
 
 
 @pytest.mark.parametrize("table, error, match", [
