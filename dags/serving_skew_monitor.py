@@ -25,7 +25,7 @@ from airflow_provider_parity.operators.retraining import RetrainingPolicyOperato
 from airflow_provider_parity.operators.verdict import GateVerdictOperator
 from airflow_provider_parity.operators.watch import PostPromotionWatchOperator
 from churn.assets import SKEW_BREACH
-from churn.dagdefaults import DAG_DEFAULTS, GATE_CALLBACKS, skew_gate
+from churn.dagdefaults import DAG_DEFAULTS, GATE_ALERTS, GATE_CALLBACKS, skew_gate
 from churn.retraining_policy import RETRAINING_POLICY, WATCH_POLICY
 from churn.settings import load_settings
 
@@ -50,14 +50,17 @@ with DAG(
             raise AirflowSkipException(f"no champion for {settings.model_name!r} yet: nothing to compare with")
         return found
 
+    # Distribution alerts after N breached windows of the last M, once per cooldown; a window that
+    # passes again closes the alert (so the notifier is the success callback too).
+    skew_alert = GateAlertNotifier(alert_file=settings.alert_file, persistence=settings.skew_alert_persistence,
+                                   cooldown=settings.skew_alert_cooldown)
     skew = skew_gate(
         task_id="serving_skew",
         reference="{{ ti.xcom_pull(task_ids='find_champion')['uri'] }}",
         reference_version="{{ ti.xcom_pull(task_ids='find_champion')['version'] }}",
         settings=settings,
-        on_failure_callback=[*GATE_CALLBACKS, GateAlertNotifier(
-            alert_file=settings.alert_file, persistence=settings.skew_alert_persistence,
-            cooldown=settings.skew_alert_cooldown)],
+        on_failure_callback=[*GATE_CALLBACKS, skew_alert],
+        on_success_callback=[*GATE_ALERTS, skew_alert],
     )
 
     # Value by value: each logged request against the offline features of its customer as of the

@@ -49,6 +49,7 @@ class GateAlertNotifier(BaseNotifier):
         severity: a label for routing (``critical``, ``warning``, ...).
         persistence: ``"N/M"``: alert once N of the last M windows blocked (default: every time).
         cooldown: quiet time after an alert for the same (gate, dataset), e.g. ``"6h"`` (default: none).
+            With either, attach the notifier to ``on_success_callback`` as well: a pass closes the alert.
 
     Raises:
         ConfigurationError: a bad persistence or cooldown.
@@ -96,7 +97,11 @@ class GateAlertNotifier(BaseNotifier):
         self.log.error("ALERT [%s] %s.%s: %s", self.severity, alert["dag_id"], alert["task_id"], alert["reason"])
 
     def _decided_to_alert(self, context: Any) -> bool:
-        """Record this blocked window in the (gate, dataset)'s Variable; whether it alerts."""
+        """Record this window's outcome in the (gate, dataset)'s Variable; whether it writes an alert.
+
+        As a success callback too, a gate that passes again closes the open alert: the next block
+        is a new incident and alerts without waiting out the cooldown.
+        """
         from airflow.sdk import Variable
 
         from airflow_provider_parity.notifications.cooldown import decide, state_key
@@ -106,12 +111,15 @@ class GateAlertNotifier(BaseNotifier):
         outcome = gate_outcome(context)
         ti = context.get("ti")
         label = outcome.label if outcome else (getattr(ti, "task_id", None) or "gate")
+        blocked = context.get("exception") is not None or (outcome is not None and outcome.blocking)
         key = state_key(label, dataset_key(outcome) if outcome else "")
         stored = Variable.get(key, default=None)
         moment, window = data_window(context)
-        decision = decide(json.loads(stored) if stored else None, blocked=True, now=moment, cooldown=self.cooldown,
+        decision = decide(json.loads(stored) if stored else None, blocked=blocked, now=moment, cooldown=self.cooldown,
                           persistence=self.persistence, window=window)
         Variable.set(key, json.dumps(decision.state))
-        if decision.action is None:
+        if blocked and decision.action is None:
             self.log.warning("gate %s blocked, no alert: %s", label, decision.why)
-        return decision.action is not None
+        elif decision.action == "resolve":
+            self.log.info("gate %s passes again: its alert is closed", label)
+        return decision.action == "trigger"

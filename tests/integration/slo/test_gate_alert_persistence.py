@@ -15,23 +15,32 @@ DAG_SOURCE = """
 from airflow.sdk import DAG, task
 from airflow_provider_parity.notifications.gate_alert import GateAlertNotifier
 
-with DAG(dag_id="alert_persistence", schedule="@hourly", catchup=False, default_args={{"retries": 0}}) as dag:
-    @task(on_failure_callback=[GateAlertNotifier(alert_file={alerts!r}, persistence="2/3", cooldown="2h")])
-    def skew_gate():
-        raise RuntimeError("drift(avg_ticket_30d): observed psi 0.41, expected <= 0.25")
+NOTIFY = GateAlertNotifier(alert_file={alerts!r}, persistence="2/3", cooldown="6h")
+
+with DAG(dag_id="alert_persistence", schedule="@hourly", catchup=False, default_args={{"retries": 0}},
+         params={{"blocked": True}}) as dag:
+    @task(on_failure_callback=[NOTIFY], on_success_callback=[NOTIFY])
+    def skew_gate(params=None):
+        if params["blocked"]:
+            raise RuntimeError("drift(avg_ticket_30d): observed psi 0.41, expected <= 0.25")
 
     skew_gate()
 """
 
 
-def test_alerts_after_two_blocked_windows_of_three_then_holds_for_the_cooldown(run_dag, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_alerts_after_two_blocked_windows_of_three_holds_for_the_cooldown_and_a_pass_closes_it(
+        run_dag, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     alerts = tmp_path / "alerts.jsonl"
     source = DAG_SOURCE.format(alerts=str(alerts))
     start = datetime(2026, 3, 1, tzinfo=UTC)
     sent_after = []
-    for hour in (0, 1, 2, 6, 7):  # 0: 1 of 3; 1: 2 of 3, alert; 2: within 2h of it; 6: 1 of 3; 7: 2 of 3, 6h later
-        dag_run = run_dag("alert_persistence", source, logical_date=start + timedelta(hours=hour))
-        assert {ti.task_id: ti.state for ti in dag_run.get_task_instances()} == {"skew_gate": "failed"}
+    # hour 0: 1 of 3 blocked; 1: 2 of 3, alert; 2: within the 6h cooldown; 3: passes, the alert closes;
+    # 4: 2 of the last 3 (hours 2 and 4) and a new incident: alert despite the cooldown.
+    for hour, blocked in ((0, True), (1, True), (2, True), (3, False), (4, True)):
+        dag_run = run_dag("alert_persistence", source, logical_date=start + timedelta(hours=hour),
+                          run_conf={"blocked": blocked})
+        state = {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
+        assert state == {"skew_gate": "failed" if blocked else "success"}
         sent_after.append(len(alerts.read_text().splitlines()) if alerts.exists() else 0)
     assert sent_after == [0, 1, 1, 1, 2]
     lines = [json.loads(line) for line in alerts.read_text().splitlines()]
