@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseNotifier
 
-from airflow_provider_parity.notifications.cooldown import Action, decide, dedup_key, state_key
-from airflow_provider_parity.notifications.gate_alert import failure_reason
+from airflow_provider_parity.notifications.cooldown import Action, Persistence, decide, dedup_key, state_key
+from airflow_provider_parity.notifications.gate_alert import data_window, failure_reason
 from airflow_provider_parity.outcomes.model import GateOutcome, clip
 
 if TYPE_CHECKING:
@@ -81,10 +81,12 @@ class GateNotifier(BaseNotifier):
             (routing) key in its password; its host, when set, replaces ``https://events.pagerduty.com``.
         cooldown: quiet time after an alert for the same (gate, dataset) while it stays open (``"1h"``).
         severity: PagerDuty's severity: ``critical``, ``error``, ``warning`` or ``info``.
+        persistence: ``"N/M"``: page once N of the last M runs' windows blocked (``"1/1"``: at the first),
+            the windows being the DAG's data intervals, counted on the wall clock as the cooldown is.
 
     Raises:
         ConfigurationError: no destination, a Slack API connection without a channel, a bad
-            cooldown or severity.
+            cooldown, severity or persistence.
 
     Example:
         >>> GateNotifier(slack_webhook_conn_id="slack_alerts", pagerduty_events_conn_id="pagerduty_data")
@@ -95,7 +97,7 @@ class GateNotifier(BaseNotifier):
 
     def __init__(self, *, slack_webhook_conn_id: str | None = None, slack_conn_id: str | None = None,
                  slack_channel: str | None = None, pagerduty_events_conn_id: str | None = None,
-                 cooldown: str = "1h", severity: str = "critical") -> None:
+                 cooldown: str = "1h", severity: str = "critical", persistence: str = "1/1") -> None:
         from airflow_provider_parity.contracts.model import parse_duration
         from airflow_provider_parity.exceptions import ConfigurationError
 
@@ -111,6 +113,10 @@ class GateNotifier(BaseNotifier):
             self.cooldown = parse_duration(cooldown)
         except ValueError as exc:
             raise ConfigurationError(f"GateNotifier: cooldown: {exc}") from None
+        try:
+            self.persistence = Persistence.parse(persistence)
+        except ValueError as exc:
+            raise ConfigurationError(f"GateNotifier: {exc}") from None
         self.slack_webhook_conn_id = slack_webhook_conn_id
         self.slack_conn_id = slack_conn_id
         self.slack_channel = slack_channel
@@ -130,10 +136,12 @@ class GateNotifier(BaseNotifier):
         key = state_key(outcome.label, dataset_key(outcome))
         stored = Variable.get(key, default=None)
         previous = json.loads(stored) if stored else None
-        decision = decide(previous, blocked=outcome.blocking, now=datetime.now(UTC), cooldown=self.cooldown)
+        decision = decide(previous, blocked=outcome.blocking, now=datetime.now(UTC), cooldown=self.cooldown,
+                          persistence=self.persistence, window=data_window(context)[1])
         if decision.action is None:
-            if outcome.blocking:
-                self.log.warning("gate %s blocked again, no alert sent: %s", outcome.label, decision.why)
+            if outcome.blocking:  # held back: the blocked window (persistence) and the count are kept
+                Variable.set(key, json.dumps(decision.state))
+                self.log.warning("gate %s blocked, no alert sent: %s", outcome.label, decision.why)
             return
         # Claim before sending, so a second worker reading now sees the alert as sent; put the
         # previous state back if nothing went out (the next failure must not be held back).

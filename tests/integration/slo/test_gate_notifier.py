@@ -32,7 +32,7 @@ from airflow_provider_parity.operators.delta import DeltaCompletenessOperator
 
 NOTIFY = GateNotifier(slack_webhook_conn_id="parity_slack_hook", slack_conn_id="parity_slack_api",
                       slack_channel="#data-alerts", pagerduty_events_conn_id="parity_pagerduty",
-                      cooldown="{cooldown}s")
+                      cooldown="{cooldown}s", persistence="{persistence}")
 
 with DAG(dag_id={dag_id!r}, schedule=None, catchup=False, params={{"version": 0}}) as dag:
     DeltaCompletenessOperator(task_id="completeness_gate", table={uri!r}, version="{{{{ params.version }}}}",
@@ -94,7 +94,7 @@ def test_gate_notifier_pages_once_per_cooldown_and_resolves(run_dag, stand_ins, 
     uri = str(tmp_path / "customer_features")
     write_deltalake(uri, pa.table({"customer_id": [1, None, 3, None], "plan": ["a", "b", "c", "d"]}))  # v0: 50% null
     write_deltalake(uri, pa.table({"customer_id": [1, 2, 3, 4], "plan": ["a", "b", "c", "d"]}), mode="overwrite")
-    source = GATE_DAG.format(dag_id="gate_notifier", uri=uri, cooldown=COOLDOWN)
+    source = GATE_DAG.format(dag_id="gate_notifier", uri=uri, cooldown=COOLDOWN, persistence="1/1")
     start = datetime(2026, 11, 1, tzinfo=UTC)
 
     def run(day: int, version: int) -> str:
@@ -139,6 +139,19 @@ def test_gate_notifier_pages_once_per_cooldown_and_resolves(run_dag, stand_ins, 
     assert len(stand_ins) == 9
     # No secret reached a message.
     assert not any(s in json.dumps(b) for _, b in stand_ins for s in ("XXXXSECRET", "xoxb-test-token"))
+
+
+def test_persistence_pages_on_the_second_blocked_run_of_two(run_dag, stand_ins, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    uri = str(tmp_path / "customer_features")
+    write_deltalake(uri, pa.table({"customer_id": [1, None], "plan": ["a", "b"]}))
+    source = GATE_DAG.format(dag_id="gate_notifier_persistence", uri=uri, cooldown=0, persistence="2/2")
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    first = run_dag("gate_notifier_persistence", source, logical_date=start, run_conf={"version": 0})
+    assert str(first.get_task_instance("completeness_gate").state) == "failed" and stand_ins == []
+    second = run_dag("gate_notifier_persistence", source, logical_date=start + timedelta(days=1),
+                     run_conf={"version": 0})
+    assert str(second.get_task_instance("completeness_gate").state) == "failed"
+    assert [len(v) for v in _by_api(stand_ins).values()] == [1, 1, 1]
 
 
 def test_cooldown_decisions() -> None:

@@ -29,6 +29,7 @@ def test_configured_connections_wire_one_notifier(monkeypatch: pytest.MonkeyPatc
     ({"slack_conn_id": "slack"}, "needs slack_channel"),
     ({"slack_webhook_conn_id": "hook", "cooldown": "soon"}, "cooldown"),
     ({"slack_webhook_conn_id": "hook", "severity": "urgent"}, "severity must be one of"),
+    ({"slack_webhook_conn_id": "hook", "persistence": "3/2"}, "persistence must be N/M"),
 ])
 def test_bad_notifier_arguments_are_one_line_errors(kwargs: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
