@@ -42,6 +42,7 @@ class Settings:
     alert_pagerduty_conn_id: str = ""
     """Connections GateNotifier pages through when a gate blocks (empty: not wired; the demo has none)."""
     alert_cooldown: str = "1h"
+    alert_persistence: str = "1/1"
     prometheus_url: str = ""
     """Where the post-promotion watch reads business KPIs (empty: no KPI guardrail)."""
     online_store: str = ""
@@ -83,6 +84,7 @@ def load_settings() -> Settings:
         alert_slack_webhook_conn_id=parity_option("alert_slack_webhook_conn_id", ""),
         alert_pagerduty_conn_id=parity_option("alert_pagerduty_conn_id", ""),
         alert_cooldown=parity_option("alert_cooldown", "1h"),
+        alert_persistence=parity_option("alert_persistence", "1/1"),
         prometheus_url=parity_option("prometheus_url", ""),
         online_store=parity_option("online_store", "") or default_online_store(lake_uri),
     )
@@ -96,7 +98,7 @@ def gate_alerts(settings: Settings) -> list[Any]:
 
     return [GateNotifier(slack_webhook_conn_id=settings.alert_slack_webhook_conn_id or None,
                          pagerduty_events_conn_id=settings.alert_pagerduty_conn_id or None,
-                         cooldown=settings.alert_cooldown)]
+                         cooldown=settings.alert_cooldown, persistence=settings.alert_persistence)]
 
 
 def default_online_store(lake_uri: str) -> str:

@@ -18,10 +18,12 @@ def test_no_alert_connection_wires_nothing(monkeypatch: pytest.MonkeyPatch) -> N
 def test_configured_connections_wire_one_notifier(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AIRFLOW__PARITY__ALERT_PAGERDUTY_CONN_ID", "pagerduty_data")
     monkeypatch.setenv("AIRFLOW__PARITY__ALERT_COOLDOWN", "6h")
+    monkeypatch.setenv("AIRFLOW__PARITY__ALERT_PERSISTENCE", "2/3")
     [notifier] = gate_alerts(load_settings())
     assert isinstance(notifier, GateNotifier)
     assert notifier.pagerduty_events_conn_id == "pagerduty_data" and notifier.slack_webhook_conn_id is None
     assert notifier.cooldown.total_seconds() == 6 * 3600
+    assert (notifier.persistence.breaches, notifier.persistence.windows) == (2, 3)
 
 
 @pytest.mark.parametrize("kwargs, message", [
