@@ -86,6 +86,11 @@ with DAG(
         annotations=annotations_path(settings.lake_uri, DAY),
         reference=settings.features_table,
         reference_version=PIN,
+        # The labelled customers' features on the day they were labelled: identical features with
+        # different labels are items the model cannot learn (a labelling rule, not the data, changed).
+        features=settings.features_table,
+        features_version=PIN,
+        features_where={"feature_date": DAY},
         on_failure_callback=GATE_CALLBACKS,
     )
     # Retrain, skip (too soon, or the champion is in its evaluation window) or forbid (labels under the floor).

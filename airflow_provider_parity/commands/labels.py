@@ -27,6 +27,14 @@ def _check_outputs(args: argparse.Namespace) -> None:
         raise ConfigurationError(f"--json and --html are the same file: {outputs[0][0]}")
 
 
+def _equality(text: str) -> tuple[str, str]:
+    """An argparse type: ``COLUMN=VALUE``."""
+    column, sep, value = text.partition("=")
+    if not sep or not column.strip():
+        raise argparse.ArgumentTypeError(f"expected COLUMN=VALUE, got {text[:60]!r}")
+    return column.strip(), value
+
+
 def _run(args: argparse.Namespace) -> int:
     from airflow_provider_parity.artifacts import ArtifactStore
     from airflow_provider_parity.contracts.loader import load_contract
@@ -36,7 +44,8 @@ def _run(args: argparse.Namespace) -> int:
     _check_outputs(args)
     result = run_labels(load_contract(args.contract), args.annotations, version=args.version,
                         reference=args.reference, reference_version=args.reference_version,
-                        features=args.features, features_version=args.features_version)
+                        features=args.features, features_version=args.features_version,
+                        features_where=dict(args.features_where or []))
     files = report_files(result, json_uri=args.json, html_uri=args.html)
     if files:
         ArtifactStore().commit(files)
@@ -60,6 +69,8 @@ def register(subparsers: Any) -> None:
     cmd.add_argument("--reference-version", type=int, help="Delta version of the reference")
     cmd.add_argument("--features", help="the labelled items' features, for the identical-features check")
     cmd.add_argument("--features-version", type=int, help="Delta version of the features")
+    cmd.add_argument("--features-where", metavar="COLUMN=VALUE", type=_equality, action="append",
+                     help="keep the features' rows where COLUMN equals VALUE (repeatable), e.g. feature_date=2026-11-30")
     cmd.add_argument("--json", metavar="OUT", help="write the full result as JSON")
     cmd.add_argument("--html", metavar="OUT", help="write an HTML report (worst annotators and classes, audit sample)")
     cmd.set_defaults(func=_run)

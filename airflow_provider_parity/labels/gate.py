@@ -14,7 +14,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -376,10 +376,39 @@ def evaluate_labels(contract: Contract, annotations: pa.Table, *, source: str = 
     return result
 
 
+def rows_where(table: pa.Table, where: Mapping[str, Any], source: str) -> pa.Table:
+    """The rows of ``table`` whose columns equal the values in ``where`` (each cast to its column's type).
+
+    Raises:
+        SchemaMismatchError: a column is not in the table.
+        DataError: a value cannot be read as its column's type.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from airflow_provider_parity.exceptions import DataError, SchemaMismatchError
+
+    for column, value in where.items():
+        if column not in table.column_names:
+            raise SchemaMismatchError(f"no column {column!r} to filter on; columns are "
+                                      f"{', '.join(table.column_names[:20])}", source=source)
+        try:
+            wanted = pa.scalar(value).cast(table.schema.field(column).type)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            raise DataError(f"{column} = {str(value)[:80]!r} is not a {table.schema.field(column).type} value",
+                            source=source) from None
+        table = table.filter(pc.equal(table[column], wanted))
+    return table
+
+
 def run_labels(contract: Contract, annotations: Any, *, version: int | None = None, reference: Any = None,
                reference_version: int | None = None, features: Any = None, features_version: int | None = None,
+               features_where: Mapping[str, Any] | None = None,
                storage_options: dict[str, str] | None = None) -> LabelQualityResult:
     """Read the inputs (parquet, Delta, an Arrow table or a pandas DataFrame) and :func:`evaluate_labels`.
+
+    ``features_where`` keeps the features' rows whose columns equal these values: a features table that
+    holds every day (one row per item and day) is narrowed to the day the labels are about.
 
     Raises:
         ContractError: the contract has no ``labels`` section.
@@ -395,5 +424,6 @@ def run_labels(contract: Contract, annotations: Any, *, version: int | None = No
     return evaluate_labels(contract, loaded.table, source=redact_uri(loaded.source), version=loaded.version,
                            reference=ref.table if ref else None,
                            reference_source=redact_uri(ref.source) if ref else "<reference>",
-                           features=feats.table if feats else None,
+                           features=None if feats is None else rows_where(feats.table, features_where or {},
+                                                                          redact_uri(feats.source)),
                            features_source=redact_uri(feats.source) if feats else "<features>")

@@ -100,3 +100,12 @@ def check_references(operator: str, name: str, values: Any) -> None:
     for key, value in (_mapping(operator, name, values, example) or {}).items():
         check_text(operator, f"{name} key", key)
         check_text(operator, f"{name}[{key!r}]", value)
+
+
+def check_equalities(operator: str, name: str, values: Any) -> None:
+    """A row filter by equality: a mapping of column names to one value each (text, number or date)."""
+    example = "column to the value its rows must have, e.g. {'feature_date': '{{ ds }}'}"
+    for key, value in (_mapping(operator, name, values, example) or {}).items():
+        check_text(operator, f"{name} key", key)
+        if value is None or isinstance(value, Mapping | list | tuple | set):
+            raise OperatorArgumentError(f"{operator}: {name}[{key!r}] must be one value, got {str(value)[:80]!r}")

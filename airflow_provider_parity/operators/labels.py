@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_parity.compat import BaseOperator
+from airflow_provider_parity.operators.arguments import check_equalities
 from airflow_provider_parity.operators.base import GateMixin
 from airflow_provider_parity.operators.common import XCOM_REPORT_HTML, XCOM_REPORT_JSON, HtmlReportLink, as_version
 
@@ -47,6 +48,8 @@ class LabelQualityGateOperator(GateMixin, BaseOperator):
         reference_version: its Delta version (templated), e.g. the training pin.
         features: the labelled items' features: the items' key and the contract's feature columns (templated).
         features_version: its Delta version (templated).
+        features_where: keep the features' rows whose columns equal these values (templated), e.g.
+            ``{"feature_date": "{{ ds }}"}`` when the table holds every day's features.
         delta_conn_id: a ``delta`` connection for Delta tables on object storage.
         storage_options: object-store options (prefer ``delta_conn_id``).
         report_dir: base folder or URI for reports (default: the ``[parity] report_dir`` option).
@@ -64,7 +67,7 @@ class LabelQualityGateOperator(GateMixin, BaseOperator):
 
     gate_kind = "labels"
     template_fields: Sequence[str] = ("contract_path", "annotations", "annotations_version", "reference",
-                                      "reference_version", "features", "features_version", "report_dir")
+                                      "reference_version", "features", "features_version", "features_where", "report_dir")
     ui_color = "#eef0fb"
     operator_extra_links = (LabelQualityReportLink(),)
 
@@ -78,6 +81,7 @@ class LabelQualityGateOperator(GateMixin, BaseOperator):
         reference_version: int | str | None = None,
         features: str | None = None,
         features_version: int | str | None = None,
+        features_where: dict[str, Any] | None = None,
         delta_conn_id: str | None = None,
         storage_options: dict[str, str] | None = None,
         report_dir: str | None = None,
@@ -91,6 +95,8 @@ class LabelQualityGateOperator(GateMixin, BaseOperator):
         self.reference_version = reference_version
         self.features = features
         self.features_version = features_version
+        check_equalities("LabelQualityGateOperator", "features_where", features_where)
+        self.features_where = features_where
         self.delta_conn_id = delta_conn_id
         self.storage_options = storage_options
         self.report_dir = report_dir
@@ -113,6 +119,7 @@ class LabelQualityGateOperator(GateMixin, BaseOperator):
                             reference_version=as_version(self.reference_version, "reference_version"),
                             features=self.features or None,
                             features_version=as_version(self.features_version, "features_version"),
+                            features_where=self.features_where,
                             storage_options=self.delta_storage())
         self._result = result
         json_uri, html_uri = (self.report_uri(context, ".json", self.report_dir),

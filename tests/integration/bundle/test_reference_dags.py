@@ -100,6 +100,14 @@ def test_a_clean_day_builds_trains_and_promotes(story: dict[str, Any], bundle: d
     assert version.tags["parity.gate.contract.status"] == "passed"
     assert version.tags["parity.gate.skew.status"] == "passed"
     assert version.tags["parity.contract.hash"]
+    # The labels were judged against the labelled customers' features of that day (none contradict).
+    from airflow_provider_parity.operators.base import ledger_uri
+    from airflow_provider_parity.outcomes.ledger import read_outcomes
+
+    [labels] = [o for o in read_outcomes(ledger_uri(), gate="label_gate") if o.run and o.run.dag_id == "daily_retraining"][:1]
+    conflicts = next(c for c in labels.checks if c.name == "feature_conflict_share")
+    assert conflicts.success and conflicts.observed.startswith("0.0000"), conflicts
+    assert version.tags["parity.gate.labels.status"] == "passed"
     # The monitor found the champion's snapshot through MLflow and saw no skew.
     assert day.monitor.tasks["serving_skew"] == "success"
     assert day.monitor.tasks["request_retraining"] == "skipped"

@@ -18,6 +18,7 @@ from airflow_provider_parity.operators.delta import (
     DeltaWriteOperator,
 )
 from airflow_provider_parity.operators.drift import DriftGateOperator
+from airflow_provider_parity.operators.labels import LabelQualityGateOperator
 from airflow_provider_parity.operators.mlflow import (
     MlflowPromotionGateOperator,
     MlflowRegisterModelOperator,
@@ -31,6 +32,7 @@ GATE = {"contract_path": "contracts/c.yaml", "data": "/lake/x.parquet"}
 DRIFT = {"reference": "/lake/ref.parquet", "current": "/lake/cur.parquet"}
 WRITE = {"table": "/lake/t", "data_path": "/lake/x.parquet"}
 MODEL = {"model_name": "churn"}
+LABELS = {"contract_path": "contracts/labels.yaml", "annotations": "/lake/annotations"}
 
 # (operator, good arguments, the wrong ones, a substring of the message)
 CASES: list[tuple[type, dict[str, Any], dict[str, Any], str]] = [
@@ -97,6 +99,8 @@ CASES: list[tuple[type, dict[str, Any], dict[str, Any], str]] = [
     (ParityStepOperator, {"step": "pkg.mod:fn"}, {"op_kwargs": [1, 2]}, "op_kwargs must be a mapping"),
     (GateVerdictOperator, {"gates": ["a"]}, {"gates": "contract_gate"}, "gates must be a list of names"),
     (GateVerdictOperator, {"gates": ["a"]}, {"gates": ["a", None]}, "gates item must be a non-empty string"),
+    (LabelQualityGateOperator, LABELS, {"features_where": "feature_date=2026-11-30"}, "features_where must be a mapping"),
+    (LabelQualityGateOperator, LABELS, {"features_where": {"feature_date": None}}, "must be one value"),
 ]
 
 

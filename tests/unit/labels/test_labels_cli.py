@@ -47,6 +47,7 @@ def test_a_flipped_class_exits_1_naming_the_annotator_and_class(files, capsys):
     (["--annotations", "{tmp}/missing.parquet"], "path does not exist"),
     (["--contract", "{tmp}/nope.yaml"], "contract file does not exist"),
     (["--json", "{clean}"], "--json {clean} would overwrite the --annotations input"),
+    (["--features-where", "feature_date"], "expected COLUMN=VALUE"),
 ])
 def test_bad_input_exits_2_with_one_line(files, tmp_path, capsys, args, message):
     given = {"--contract": files["contract"], "--annotations": files["clean"]}
@@ -55,6 +56,24 @@ def test_bad_input_exits_2_with_one_line(files, tmp_path, capsys, args, message)
     assert main(["labels", *[x for pair in given.items() for x in pair]]) == 2
     err = capsys.readouterr().err
     assert message.format(clean=files["clean"]) in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_features_where_judges_one_day_of_a_features_table(tmp_path, capsys):
+    import pyarrow as pa
+
+    (tmp_path / "items.yaml").write_text(items_contract("{max_feature_conflict_share: 0.05}",
+                                                        features="  - {name: x, type: integer}\n"))
+    annotations = synthetic_annotations(100, seed=3)
+    pq.write_table(annotations, tmp_path / "labels.parquet")
+    items = sorted(set(annotations.column("item_id").to_pylist()))
+    # Day d0: every item has the same features (their different labels conflict); day d1: each its own.
+    pq.write_table(pa.table({"item_id": items * 2, "day": ["d0"] * len(items) + ["d1"] * len(items),
+                             "x": [0] * len(items) + list(range(len(items)))}), tmp_path / "features.parquet")
+    argv = ["labels", "--contract", str(tmp_path / "items.yaml"), "--annotations", str(tmp_path / "labels.parquet"),
+            "--features", str(tmp_path / "features.parquet")]
+    assert main([*argv, "--features-where", "day=d1"]) == 0, capsys.readouterr()
+    assert main([*argv, "--features-where", "day=d0"]) == 1
+    assert "feature_conflict_share(label): observed 1.0000" in capsys.readouterr().err
 
 
 def test_a_contract_without_labels_exits_2(files, example_contract_path, capsys):

@@ -84,6 +84,22 @@ def test_identical_features_with_different_labels_are_counted(contract):
     assert evaluate_labels(contract, _table(rows), features=features).feature_conflict_share == 0.0
 
 
+def test_a_features_table_of_every_day_is_narrowed_to_one(contract):
+    from datetime import date
+
+    from airflow_provider_parity.exceptions import SchemaMismatchError
+    from airflow_provider_parity.labels.gate import rows_where
+
+    days = pa.table({"item_id": ["i0", "i0", "i1"],
+                     "day": pa.array([date(2026, 1, 1), date(2026, 1, 2), date(2026, 1, 2)], pa.date32())})
+    assert rows_where(days, {"day": "2026-01-02"}, "f").column("item_id").to_pylist() == ["i0", "i1"]
+    assert rows_where(days, {}, "f").num_rows == 3
+    with pytest.raises(SchemaMismatchError, match="no column 'dya' to filter on; columns are item_id, day"):
+        rows_where(days, {"dya": "2026-01-02"}, "f")
+    with pytest.raises(DataError, match="day = 'yesterday' is not a date32"):
+        rows_where(days, {"day": "yesterday"}, "f")
+
+
 def test_the_latest_label_of_an_annotator_counts(contract):
     rows = [("i1", "a", "low"), ("i1", "b", "high"), ("i1", "a", "high")]
     result = evaluate_labels(contract, _table(rows))
