@@ -113,6 +113,8 @@ class LabelQualityGateOperator(GateMixin, BaseOperator):
         from airflow_provider_parity.labels.gate import run_labels
         from airflow_provider_parity.labels.report import report_files
 
+        # Again once rendered: a template of the whole mapping must have rendered to one.
+        check_equalities("LabelQualityGateOperator", "features_where", self.features_where)
         result = run_labels(load_contract(self.contract_path), self.annotations,
                             version=as_version(self.annotations_version, "annotations_version"),
                             reference=self.reference or None,

@@ -75,3 +75,15 @@ def test_bad_input_is_an_error_outcome_with_no_report(files, task_context, tmp_p
     [stored] = read_outcomes(str(tmp_path / "ledger"))
     assert (stored.status, stored.blocking, stored.exit_code) == ("error", True, 2)
     assert context["ti"].pushed["report_html"] is None and not (tmp_path / "reports").exists()
+
+
+def test_features_where_that_rendered_to_text_is_bad_input(files, task_context):
+    from airflow_provider_parity.compat import AirflowFailException
+
+    op = LabelQualityGateOperator(task_id="label_gate", contract_path=files["contract"], annotations=files["clean"],
+                                  features=files["clean"], features_where="{{ params.where }}")
+    op.features_where = "item_id=item_00001"  # what a whole-mapping template renders to without native objects
+    context = task_context("label_gate")
+    with pytest.raises(AirflowFailException, match="features_where must be a mapping"):
+        op.execute(context)
+    assert context["ti"].pushed["parity_outcome"]["status"] == "error"
