@@ -421,9 +421,9 @@ def run_labels(contract: Contract, annotations: Any, *, version: int | None = No
     loaded = load_data(annotations, version=version, storage_options=storage_options)
     ref = None if reference is None else load_data(reference, version=reference_version, storage_options=storage_options)
     feats = None if features is None else load_data(features, version=features_version, storage_options=storage_options)
+    features_source = redact_uri(feats.source) if feats else "<features>"
     return evaluate_labels(contract, loaded.table, source=redact_uri(loaded.source), version=loaded.version,
                            reference=ref.table if ref else None,
                            reference_source=redact_uri(ref.source) if ref else "<reference>",
-                           features=None if feats is None else rows_where(feats.table, features_where or {},
-                                                                          redact_uri(feats.source)),
-                           features_source=redact_uri(feats.source) if feats else "<features>")
+                           features=rows_where(feats.table, features_where or {}, features_source) if feats else None,
+                           features_source=features_source)
